@@ -1,0 +1,58 @@
+"""Lambda entry point: parse -> verify -> open -> process, and every error -> a JSON response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from webhook_to_track.errors import ConfigurationError, InternalError, WebhookError
+from webhook_to_track.observability import Observation, logger, metrics
+from webhook_to_track.registry import get_registry
+from webhook_to_track.request import parse_request
+from webhook_to_track.responses import error_response, json_response
+from webhook_to_track.service import open_delivery, process
+from webhook_to_track.settings import get_settings
+from webhook_to_track.signing_keys import load_secrets
+
+
+@metrics.log_metrics(capture_cold_start_metric=True)
+@logger.inject_lambda_context(
+    correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False, clear_state=True
+)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    observation = Observation(str((event.get("requestContext") or {}).get("requestId") or ""))
+    try:
+        settings = get_settings()
+        request = parse_request(event, max_body_bytes=settings.max_body_bytes)
+        source = get_registry(settings.sources_dir).get(request.source)
+        observation.identify(source.name)
+        secrets = load_secrets(settings)
+        source.verifier(secrets.for_source(source.name)).verify(request.body, request.headers)
+        delivery = open_delivery(request, source)
+        observation.delivery(delivery.key.delivery_id)
+        status, summary = process(delivery, source, settings, secrets, context)
+    except WebhookError as error:
+        observation.rejected(error)
+        return error_response(error, observation.request_id)
+    except Exception:
+        # The traceback goes to the log; the caller gets a JSON 500 and the sender retries.
+        logger.exception("unexpected failure")
+        internal = InternalError("unexpected failure")
+        observation.rejected(internal)
+        return error_response(internal, observation.request_id)
+    observation.finished(status, summary)
+    return json_response(status, summary)
+
+
+def _warm() -> None:
+    """Compile settings and source files during init (Lambda gives init a full CPU). Problems
+    are logged here and answered per request with a JSON 500 until the files are fixed."""
+    try:
+        get_registry(get_settings().sources_dir)
+    except ConfigurationError as error:
+        logger.error("configuration problem at init", extra={"detail": str(error)})
+
+
+_warm()

@@ -1,0 +1,91 @@
+"""The one Logger and Metrics instance, and what one invocation reports through them.
+
+Logs carry the request id (correlation id), source and delivery id; never bodies, signature
+headers or secrets. Metrics are EMF, dimension ``source`` (``unknown`` until the source is known,
+so an attacker cannot mint dimensions by inventing paths).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from webhook_to_track.errors import UpstreamUnavailableError, WebhookError
+
+SERVICE: Final = os.environ.get("POWERTOOLS_SERVICE_NAME") or "webhook-to-track"
+NAMESPACE: Final = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "WebhookToTrack"
+UNKNOWN_SOURCE: Final = "unknown"
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class Observation:
+    """What one invocation logs and counts, stage by stage.
+
+    Counts are collected and emitted once, when the answer is known, so the ``source``
+    dimension is added exactly once per invocation.
+    """
+
+    def __init__(self, request_id: str) -> None:
+        self.request_id = request_id
+        self.source = UNKNOWN_SOURCE
+        self._counts: dict[str, int] = {"Received": 1}
+
+    def identify(self, source: str) -> None:
+        """Called once the source is known to exist."""
+        self.source = source
+        logger.append_keys(source=source)
+
+    def delivery(self, delivery_id: str) -> None:
+        logger.append_keys(delivery_id=delivery_id)
+        logger.info("signature verified")
+
+    def rejected(self, error: WebhookError) -> None:
+        """An error response: one log line, and a metric with the reason as a dimension."""
+        log = logger.error if error.status_code >= 500 else logger.warning
+        log(
+            "delivery refused",
+            extra={"status": error.status_code, "reason": error.code, "detail": str(error)},
+        )
+        if isinstance(error, UpstreamUnavailableError):
+            self._counts["ForwardFailed"] = 1
+        self._emit()
+        with single_metric(
+            name="Rejected",
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE, "source": self.source, "reason": error.code},
+        ):
+            pass
+
+    def finished(self, status: int, summary: dict[str, Any]) -> None:
+        """A 2xx answer: accepted, ignored or replayed."""
+        if summary.get("duplicate"):
+            self._counts["Duplicate"] = 1
+        elif summary.get("status") == "ignored":
+            self._counts["Ignored"] = 1
+        else:
+            self._counts["Accepted"] = 1
+            self._counts["EventsForwarded"] = len(summary.get("events", []))
+            self._counts["EventsRejected"] = len(summary.get("rejected", []))
+        self._emit()
+        logger.info(
+            "delivery answered",
+            extra={
+                "status": status,
+                "outcome": summary.get("status"),
+                "duplicate": bool(summary.get("duplicate")),
+                "events": len(summary.get("events", [])),
+                "rejected": len(summary.get("rejected", [])),
+            },
+        )
+
+    def _emit(self) -> None:
+        metrics.add_dimension(name="source", value=self.source)
+        for name, value in self._counts.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

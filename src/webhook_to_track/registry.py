@@ -1,0 +1,151 @@
+"""The source registry: one JSON file per source (signature preset, delivery id, mapping rules),
+compiled once per cold start. A broken file stops the function with every problem listed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path as FsPath
+from typing import Any, Final
+
+from webhook_to_track.delivery import DeliveryIdSpec
+from webhook_to_track.errors import ConfigurationError, UnknownSourceError
+from webhook_to_track.presets import PRESETS, Preset
+from webhook_to_track.request import SOURCE_NAME
+from webhook_to_track.rules import Problems, RuleSet, compile_ruleset
+from webhook_to_track.rules.paths import PathError, parse_path
+from webhook_to_track.rules.problems import did_you_mean, pointer
+from webhook_to_track.signatures import Verifier
+
+TOP_KEYS: Final = ("$schema", "description", "signature", "delivery_id", "defaults", "rules")
+SCHEMA_SUFFIX: Final = ".schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    file: str
+    preset: Preset
+    options: Mapping[str, Any]
+    delivery_id: DeliveryIdSpec
+    rules: RuleSet
+
+    def verifier(self, secrets: Sequence[str]) -> Verifier:
+        """A verifier over the current secrets (they rotate, so it is built per request)."""
+        return self.preset.build(secrets, self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class Registry:
+    sources: Mapping[str, Source]
+
+    def get(self, name: str) -> Source:
+        try:
+            return self.sources[name]
+        except KeyError:
+            raise UnknownSourceError(f"no source named {name!r} is configured") from None
+
+
+def _compile_signature(spec: Any, problems: Problems) -> tuple[Preset | None, dict[str, Any]]:
+    where = "/signature"
+    if not isinstance(spec, dict) or not isinstance(spec.get("preset"), str):
+        problems.add(where, 'signature is required, e.g. {"preset": "stripe"}')
+        return None, {}
+    name = spec["preset"]
+    preset = PRESETS.get(name)
+    if preset is None:
+        problems.add(
+            pointer(where, "preset"), f"unknown preset {name!r}{did_you_mean(name, PRESETS)}"
+        )
+        return None, {}
+    options, option_problems = preset.resolve_options(
+        {k: v for k, v in spec.items() if k != "preset"}
+    )
+    for message in option_problems:
+        problems.add(where, message)
+    return preset, options
+
+
+def _compile_delivery_id(spec: Any, preset: Preset | None, problems: Problems) -> DeliveryIdSpec:
+    where = "/delivery_id"
+    if spec is None:
+        spec = dict(preset.delivery_id) if preset else {}
+    if not isinstance(spec, dict) or len(spec) != 1 or not {"path", "header"} >= set(spec):
+        problems.add(where, 'delivery_id is {"path": "..."} or {"header": "..."}')
+        return DeliveryIdSpec()
+    if "header" in spec:
+        if not isinstance(spec["header"], str) or not spec["header"]:
+            problems.add(pointer(where, "header"), "header must be a header name")
+            return DeliveryIdSpec()
+        return DeliveryIdSpec(header=spec["header"].lower())
+    try:
+        return DeliveryIdSpec(path=parse_path(spec["path"]))
+    except PathError as exc:
+        problems.add(pointer(where, "path"), str(exc))
+        return DeliveryIdSpec()
+
+
+def compile_source(name: str, document: Any, file: str, problems: Problems) -> Source | None:
+    """Compile one source document; problems are recorded with JSON pointers."""
+    if not isinstance(document, dict):
+        problems.add("", "a source file is a JSON object")
+        return None
+    for key in document:
+        if key not in TOP_KEYS:
+            problems.add(pointer("", key), f"unknown key {key!r}{did_you_mean(key, TOP_KEYS)}")
+    preset, options = _compile_signature(document.get("signature"), problems)
+    delivery_id = _compile_delivery_id(document.get("delivery_id"), preset, problems)
+    rules = compile_ruleset(document, problems)
+    if preset is None:
+        return None
+    return Source(name, file, preset, options, delivery_id, rules)
+
+
+def _source_files(directory: FsPath | None) -> list[tuple[str, str]]:
+    """(file name, text) of every source file, sorted by name."""
+    if directory is not None:
+        if not directory.is_dir():
+            raise ConfigurationError(f"sources directory {directory} does not exist")
+        entries = [(p.name, p.read_text("utf-8")) for p in directory.glob("*.json")]
+    else:
+        package = resources.files("webhook_to_track.sources")
+        entries = [
+            (p.name, p.read_text("utf-8")) for p in package.iterdir() if p.name.endswith(".json")
+        ]
+    return sorted((n, t) for n, t in entries if not n.endswith(SCHEMA_SUFFIX))
+
+
+def load_registry(directory: FsPath | None = None) -> Registry:
+    """Compile every source file; raise one ConfigurationError listing every problem.
+
+    Raises:
+        ConfigurationError: a file is not JSON, names an unknown preset, or has rule errors.
+    """
+    sources: dict[str, Source] = {}
+    problems: list[str] = []
+    for file_name, text in _source_files(directory):
+        name = file_name.removesuffix(".json")
+        file_problems = Problems(file_name)
+        if not SOURCE_NAME.fullmatch(name):
+            file_problems.add("", f"file name {name!r} is not a valid source name ([a-z0-9_-])")
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            file_problems.add("", f"not valid JSON: {exc}")
+            document = None
+        source = compile_source(name, document, file_name, file_problems) if document else None
+        problems.extend(file_problems.items)
+        if source is not None and not file_problems:
+            sources[name] = source
+    if problems:
+        raise ConfigurationError("invalid source files", problems=problems)
+    return Registry(sources)
+
+
+@lru_cache(maxsize=2)
+def get_registry(directory: FsPath | None = None) -> Registry:
+    """The compiled registry, once per container."""
+    return load_registry(directory)

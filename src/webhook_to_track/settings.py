@@ -1,0 +1,206 @@
+"""Settings: environment variables parsed once into one frozen object, every problem reported."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Final, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from webhook_to_track.errors import ConfigurationError
+from webhook_to_track.policy import ForwardPolicy
+
+# Environment variable names, in one place.
+USERPILOT_HOST: Final = "USERPILOT_HOST"
+IDEMPOTENCY_TABLE: Final = "IDEMPOTENCY_TABLE"
+IDEMPOTENCY_WINDOW_S: Final = "IDEMPOTENCY_WINDOW_SECONDS"
+IDEMPOTENCY_DISABLED: Final = "POWERTOOLS_IDEMPOTENCY_DISABLED"
+SECRETS_NAME: Final = "SECRETS_NAME"
+SECRETS_JSON: Final = "SECRETS_JSON"
+SECRETS_MAX_AGE_S: Final = "SECRETS_MAX_AGE_SECONDS"
+FORWARD_MODE: Final = "FORWARD_MODE"
+FORWARD_BUDGET_S: Final = "FORWARD_BUDGET_SECONDS"
+FORWARD_RETRIES: Final = "FORWARD_MAX_RETRIES"
+FORWARD_CONNECT_TIMEOUT_S: Final = "FORWARD_CONNECT_TIMEOUT_SECONDS"
+FORWARD_READ_TIMEOUT_S: Final = "FORWARD_READ_TIMEOUT_SECONDS"
+FORWARD_RETRY_AFTER_MAX_S: Final = "FORWARD_RETRY_AFTER_MAX_SECONDS"
+MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
+SOURCES_DIR: Final = "SOURCES_DIR"
+
+USERPILOT_HOSTS: Final = {
+    "us": "https://analytex.userpilot.io",
+    "eu": "https://analytex-eu.userpilot.io",
+}
+LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
+SEVEN_DAYS: Final = 7 * 24 * 3600
+_TRUE: Final = frozenset({"1", "true", "yes", "on"})
+_FALSE: Final = frozenset({"", "0", "false", "no", "off"})
+
+ForwardMode = Literal["send", "dry-run"]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    userpilot_url: str
+    forward_mode: ForwardMode
+    forward_policy: ForwardPolicy
+    idempotency_table: str | None
+    idempotency_disabled: bool
+    idempotency_window_s: int
+    secrets_name: str | None
+    # The local secrets document: never shown by repr, never logged.
+    secrets_json: str | None = field(repr=False)
+    secrets_max_age_s: int
+    max_body_bytes: int
+    sources_dir: Path | None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Parse every variable; raise one ConfigurationError that lists every problem."""
+        reader = _Reader(environ)
+        defaults = ForwardPolicy()
+        policy = ForwardPolicy(
+            total=reader.get(FORWARD_RETRIES, _int_in(0, 10), defaults.total),
+            connect_timeout=reader.get(
+                FORWARD_CONNECT_TIMEOUT_S, _float_in(0.05, 30), defaults.connect_timeout
+            ),
+            read_timeout=reader.get(
+                FORWARD_READ_TIMEOUT_S, _float_in(0.05, 60), defaults.read_timeout
+            ),
+            retry_after_max=reader.get(
+                FORWARD_RETRY_AFTER_MAX_S, _int_in(0, 60), defaults.retry_after_max
+            ),
+            budget_s=reader.get(FORWARD_BUDGET_S, _float_in(0.1, 900), defaults.budget_s),
+        )
+        idempotency_disabled = reader.get(IDEMPOTENCY_DISABLED, _bool, False)
+        table = reader.get(IDEMPOTENCY_TABLE, _text, None)
+        if table is None and not idempotency_disabled:
+            reader.problems.append(f"{IDEMPOTENCY_TABLE} is required (the DynamoDB table name)")
+        secrets_json = _local_secrets_json(environ, reader)
+        secrets_name = reader.get(SECRETS_NAME, _text, None)
+        if secrets_name is None and secrets_json is None:
+            reader.problems.append(
+                f"{SECRETS_NAME} is required (the Secrets Manager secret holding the secrets"
+                f" document); locally, set {SECRETS_JSON} instead"
+            )
+        sources_dir = reader.get(SOURCES_DIR, _text, None)
+        settings = cls(
+            userpilot_url=reader.get(USERPILOT_HOST, _userpilot_url, USERPILOT_HOSTS["us"]),
+            forward_mode=reader.get(FORWARD_MODE, _forward_mode, "send"),
+            forward_policy=policy,
+            idempotency_table=table,
+            idempotency_disabled=idempotency_disabled,
+            idempotency_window_s=reader.get(
+                IDEMPOTENCY_WINDOW_S, _int_in(60, 366 * 24 * 3600), SEVEN_DAYS
+            ),
+            secrets_name=secrets_name,
+            secrets_json=secrets_json,
+            secrets_max_age_s=reader.get(SECRETS_MAX_AGE_S, _int_in(0, 3600), 300),
+            max_body_bytes=reader.get(MAX_BODY_BYTES, _int_in(1024, 6 * 1024 * 1024), 1024 * 1024),
+            sources_dir=Path(sources_dir) if sources_dir else None,
+        )
+        if reader.problems:
+            raise ConfigurationError("invalid settings", problems=reader.problems)
+        return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings for this container, parsed on first use (tests call ``cache_clear``)."""
+    return Settings.from_env(os.environ)
+
+
+def running_in_aws_lambda(environ: Mapping[str, str]) -> bool:
+    """True in a deployed Lambda; False locally and under ``sam local``."""
+    if environ.get("AWS_SAM_LOCAL", "").lower() in _TRUE:
+        return False
+    return environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda_")
+
+
+def _local_secrets_json(environ: Mapping[str, str], reader: _Reader) -> str | None:
+    value = environ.get(SECRETS_JSON, "").strip()
+    if not value:
+        return None
+    if running_in_aws_lambda(environ):
+        # A secret in a plain environment variable of a deployed function is a leak waiting to
+        # happen (console, describe-function, CloudTrail); refuse it rather than use it.
+        reader.problems.append(
+            f"{SECRETS_JSON} is for local runs only; in AWS use {SECRETS_NAME} (Secrets Manager)"
+        )
+        return None
+    return value
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.problems: list[str] = []
+
+    def get(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self.environ.get(name)
+        if raw is None or raw.strip() == "":
+            return default
+        try:
+            return parse(raw.strip())
+        except ValueError as exc:
+            self.problems.append(f"{name}={raw!r}: {exc}")
+            return default
+
+
+def _text(raw: str) -> str:
+    return raw
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _float_in(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        value = float(raw)
+        if not low <= value <= high:
+            raise ValueError(f"expected a number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _forward_mode(raw: str) -> ForwardMode:
+    if raw == "send":
+        return "send"
+    if raw == "dry-run":
+        return "dry-run"
+    raise ValueError("expected send or dry-run")
+
+
+def _userpilot_url(raw: str) -> str:
+    """``us``, ``eu`` or an https URL (a dedicated enterprise host); http only for 127.0.0.1."""
+    if raw.lower() in USERPILOT_HOSTS:
+        return USERPILOT_HOSTS[raw.lower()]
+    parts = urlsplit(raw)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ValueError("expected us, eu or an https:// URL")
+    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
+        raise ValueError("plain http is only allowed for a local stand-in on 127.0.0.1")
+    if parts.query or parts.fragment:
+        raise ValueError("the host URL must not carry a query or fragment")
+    return raw.rstrip("/")
