@@ -153,9 +153,16 @@ def main() -> int:
         f" median of {RUNS} fresh processes each"
     )
     print(
-        f"package: {unzipped / 1e6:.1f} MB unzipped, {zipped / 1e6:.1f} MB zipped"
+        f"package ({arch}): {unzipped / 1e6:.1f} MB unzipped, {zipped / 1e6:.1f} MB zipped"
         " (with .pyc, without boto3)"
     )
+    built = ROOT / ".aws-sam" / "build" / "IngestFunction"
+    if built.is_dir():  # what `sam build` made for Lambda (arm64): sized, not importable here
+        size = sum(p.stat().st_size for p in built.rglob("*") if p.is_file())
+        print(
+            f"sam build ({built.relative_to(ROOT)}): {size / 1e6:.1f} MB unzipped,"
+            f" {zipped_size(built) / 1e6:.1f} MB zipped"
+        )
     rows = [
         ("floor: interpreter start (python -c pass)", floor, ""),
         ("interpreter start + import handler", process, f"{process / floor:.1f}x floor"),
