@@ -41,6 +41,7 @@ _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 
 ForwardMode = Literal["send", "dry-run"]
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,24 +165,24 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def _int_in(low: int, high: int) -> Callable[[str], int]:
-    def parse(raw: str) -> int:
-        value = int(raw)
+def _in_range(kind: Callable[[str], N], low: N, high: N) -> Callable[[str], N]:
+    noun = "an integer" if kind is int else "a number"
+
+    def parse(raw: str) -> N:
+        value = kind(raw)
         if not low <= value <= high:
-            raise ValueError(f"expected an integer from {low} to {high}")
+            raise ValueError(f"expected {noun} from {low} to {high}")
         return value
 
     return parse
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    return _in_range(int, low, high)
 
 
 def _float_in(low: float, high: float) -> Callable[[str], float]:
-    def parse(raw: str) -> float:
-        value = float(raw)
-        if not low <= value <= high:
-            raise ValueError(f"expected a number from {low} to {high}")
-        return value
-
-    return parse
+    return _in_range(float, low, high)
 
 
 def _forward_mode(raw: str) -> ForwardMode:
