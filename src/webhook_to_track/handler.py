@@ -46,13 +46,25 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     return json_response(status, summary)
 
 
-def _warm() -> None:
-    """Compile settings and source files during init (Lambda gives init a full CPU). Problems
-    are logged here and answered per request with a JSON 500 until the files are fixed."""
+def _init() -> None:
+    """Compile the source files during init (Lambda gives init a full CPU burst).
+
+    Broken source files stop the function here, with every problem in the log: it never runs
+    half-configured. Invalid settings are only logged; each request then answers a JSON 500
+    naming the problem in the log, until the settings are fixed.
+    """
     try:
-        get_registry(get_settings().sources_dir)
+        settings = get_settings()
     except ConfigurationError as error:
-        logger.error("configuration problem at init", extra={"detail": str(error)})
+        logger.error("invalid settings at init", extra={"detail": str(error)})
+        return
+    try:
+        get_registry(settings.sources_dir)
+    except ConfigurationError as error:
+        logger.error(
+            "invalid source files: the function will not start", extra={"problems": error.problems}
+        )
+        raise
 
 
-_warm()
+_init()
