@@ -82,7 +82,7 @@ def signed_event(source: Source, body: bytes, secret: str, timestamp: int) -> di
     headers = {
         "content-type": source.preset.content_type,
         "user-agent": source.preset.user_agent,
-        **source.preset.sign(body, secret, timestamp),
+        **source.sign(body, secret, timestamp),
     }
     return make_apigw_event(source.name, body, headers, now=timestamp)
 
@@ -107,7 +107,7 @@ def command_sign(args: argparse.Namespace) -> int:
     if args.format == "curl":
         headers = {
             "content-type": source.preset.content_type,
-            **source.preset.sign(body, secret, timestamp),
+            **source.sign(body, secret, timestamp),
         }
         url = (
             args.url
@@ -172,7 +172,7 @@ def _refresh(
     """The same event, its signature headers replaced by fresh ones from the local test secret."""
     request = parse_request(event, max_body_bytes=sys.maxsize)
     source = _source(registry, request.source)
-    signature = source.preset.sign(event_body(event), secret(source.name), int(time.time()))
+    signature = source.sign(event_body(event), secret(source.name), int(time.time()))
     return {**event, "headers": {**request.headers, **signature}}
 
 

@@ -37,6 +37,10 @@ class Source:
         """A verifier over the current secrets (they rotate, so it is built per request)."""
         return self.preset.build(secrets, self.options)
 
+    def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+        """The headers the sender would send with ``body``, per this source's options."""
+        return self.preset.sign(body, secret, timestamp, self.options)
+
 
 @dataclass(frozen=True, slots=True)
 class Registry:
@@ -73,14 +77,23 @@ def _compile_delivery_id(spec: Any, preset: Preset | None, problems: Problems) -
     where = "/delivery_id"
     if spec is None:
         spec = dict(preset.delivery_id) if preset else {}
+    if spec == {}:  # the sender sends no id: the hash of the raw body is the key
+        return DeliveryIdSpec()
     if not isinstance(spec, dict) or len(spec) != 1 or not {"path", "header"} >= set(spec):
-        problems.add(where, 'delivery_id is {"path": "..."} or {"header": "..."}')
+        problems.add(
+            where, 'delivery_id is {"path": "..."}, {"header": "..."} or {} (hash of the body)'
+        )
         return DeliveryIdSpec()
     if "header" in spec:
-        if not isinstance(spec["header"], str) or not spec["header"]:
-            problems.add(pointer(where, "header"), "header must be a header name")
+        # One name, or several when the sender uses either (webhook-id / svix-id).
+        names = spec["header"]
+        names = (names,) if isinstance(names, str) else names
+        if not isinstance(names, list | tuple) or not all(isinstance(n, str) and n for n in names):
+            names = ()
+        if not names:
+            problems.add(pointer(where, "header"), "header must be a header name or a list of them")
             return DeliveryIdSpec()
-        return DeliveryIdSpec(header=spec["header"].lower())
+        return DeliveryIdSpec(headers=tuple(n.lower() for n in names))
     try:
         return DeliveryIdSpec(path=parse_path(spec["path"]))
     except PathError as exc:

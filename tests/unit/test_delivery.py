@@ -1,4 +1,4 @@
-"""Parsing a verified body and finding the sender's delivery id."""
+"""Parsing a verified body (JSON or a form encoding) and finding the sender's delivery id."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hashlib
 import pytest
 
 from tests.factories import make_event
-from webhook_to_track.delivery import DeliveryIdSpec, parse_json
+from webhook_to_track.delivery import BODY_FORMATS, DeliveryIdSpec, parse_body, parse_json
 from webhook_to_track.errors import MalformedBodyError
 from webhook_to_track.request import parse_request
 from webhook_to_track.rules.paths import parse_path
@@ -15,6 +15,9 @@ from webhook_to_track.rules.paths import parse_path
 
 def request(body: bytes, **headers: str):
     return parse_request(make_event(body, headers=headers), max_body_bytes=10**6)
+
+
+# --- JSON ---------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -30,6 +33,117 @@ def request(body: bytes, **headers: str):
 def test_bodies_that_are_not_json_are_malformed(body, message):
     with pytest.raises(MalformedBodyError, match=message):
         parse_json(body)
+    with pytest.raises(MalformedBodyError, match=message):
+        parse_body(body, "json")
+
+
+def test_json_is_parsed_from_the_raw_bytes():
+    body = '{"note": "caf\\u00e9 \U0001f389", "n": 1}'.encode()
+
+    assert parse_body(body, "json") == {"note": "caf\u00e9 \U0001f389", "n": 1}
+
+
+# --- forms --------------------------------------------------------------------------------------
+
+
+def test_a_form_is_a_dict_of_strings_and_repeated_names_are_lists():
+    body = b"a=1&b=caf%C3%A9+%F0%9F%8E%89&a=2&empty=&a=3&plus=%2B1"
+
+    assert parse_body(body, "form") == {
+        "a": ["1", "2", "3"],
+        "b": "caf\u00e9 \U0001f389",
+        "empty": "",
+        "plus": "+1",
+    }
+
+
+def test_an_empty_form_is_an_empty_dict():
+    assert parse_body(b"", "form") == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"a=\xff", "not UTF-8"),
+        (b"a=%FF", "not UTF-8"),
+        (b"a&b=1", "name=value"),
+        (b"a=1&&b=2", "name=value"),
+    ],
+)
+@pytest.mark.parametrize("body_format", ["form", "form-payload", "form-brackets"])
+def test_bad_forms_are_malformed(body, message, body_format):
+    with pytest.raises(MalformedBodyError, match=message):
+        parse_body(body, body_format)
+
+
+def test_form_payload_is_the_json_in_the_payload_field():
+    # GitHub's form content type and Slack interactivity post payload=<urlencoded JSON>
+    body = b"payload=%7B%22action%22%3A%22opened%22%2C%22n%22%3A%5B1%2C2%5D%7D"
+
+    assert parse_body(body, "form-payload") == {"action": "opened", "n": [1, 2]}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"other=1", "no single payload"),
+        (b"payload=1&payload=2", "no single payload"),
+        (b"payload=%7B", "not valid JSON"),
+        (b"payload=", "empty"),
+    ],
+)
+def test_form_payload_without_one_json_payload_is_malformed(body, message):
+    with pytest.raises(MalformedBodyError, match=message):
+        parse_body(body, "form-payload")
+
+
+def test_form_brackets_nest_like_maxio_sends_them():
+    body = (
+        b"id=81&event=signup_success"
+        b"&payload[subscription][id]=4900"
+        b"&payload%5Bsubscription%5D%5Bproduct%5D%5Bname%5D=Basic+Plan"
+        b"&payload[subscription][tags][]=a&payload[subscription][tags][]=b"
+        b"&payload[site][subdomain]=acme"
+    )
+
+    assert parse_body(body, "form-brackets") == {
+        "id": "81",
+        "event": "signup_success",
+        "payload": {
+            "subscription": {"id": "4900", "product": {"name": "Basic Plan"}, "tags": ["a", "b"]},
+            "site": {"subdomain": "acme"},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"a=1&a[b]=2", "nests under a plain value"),
+        (b"a[b]=2&a=1", "both a value and an object"),
+        (b"[a]=1", "is not name"),
+        (b"a[b]c=1", "is not name"),
+        (b"a[b=1", "is not name"),
+        (b"a[][b]=1", "only the last"),
+        (b"a" + b"[x]" * 40 + b"=1", "is not name"),
+    ],
+)
+def test_inconsistent_bracket_names_are_malformed(body, message):
+    with pytest.raises(MalformedBodyError, match=message):
+        parse_body(body, "form-brackets")
+
+
+def test_repeated_bracket_leaves_become_lists():
+    assert parse_body(b"a[b]=1&a[b]=2&a[b][]=3", "form-brackets") == {"a": {"b": ["1", "2", "3"]}}
+
+
+def test_an_unknown_body_format_is_a_programming_error():
+    assert BODY_FORMATS == ("json", "form", "form-payload", "form-brackets")
+    with pytest.raises(ValueError, match="unknown body format 'xml'"):
+        parse_body(b"<a/>", "xml")
+
+
+# --- delivery ids -------------------------------------------------------------------------------
 
 
 def test_delivery_id_from_a_body_path():
@@ -40,9 +154,16 @@ def test_delivery_id_from_a_body_path():
 
 
 def test_delivery_id_from_a_header():
-    spec = DeliveryIdSpec(header="x-github-delivery")
+    spec = DeliveryIdSpec(headers=("x-github-delivery",))
 
     assert spec.find({}, request(b"{}", **{"X-GitHub-Delivery": "abc"})) == "abc"
+
+
+def test_delivery_id_from_the_first_of_several_header_names():
+    spec = DeliveryIdSpec(headers=("webhook-id", "svix-id"))
+
+    assert spec.find({}, request(b"{}", **{"svix-id": "msg_svix"})) == "msg_svix"
+    assert spec.find({}, request(b"{}", **{"webhook-id": "msg_a", "svix-id": "b"})) == "msg_a"
 
 
 @pytest.mark.parametrize("payload", [{}, {"id": ""}, {"id": None}, {"id": True}, {"id": {"x": 1}}])
@@ -52,3 +173,12 @@ def test_without_an_id_the_body_hash_is_the_key(payload):
     key = DeliveryIdSpec(path=parse_path("id")).find(payload, request(body))
 
     assert key == "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def test_a_spec_without_path_or_header_is_the_body_hash():
+    body = b'{"hubspot": "array"}'
+
+    assert DeliveryIdSpec().find([{"eventId": 1}], request(body)) == (
+        "sha256:" + hashlib.sha256(body).hexdigest()
+    )
+    assert DeliveryIdSpec(headers=("x-none",)).find({}, request(body)).startswith("sha256:")
