@@ -48,7 +48,7 @@ def process_delivery(
             so the sender's retry runs the whole delivery again).
         UpstreamAuthError: Userpilot refused the API key.
     """
-    mapped = rules.map(payload)
+    mapped = rules.map(payload, delivery_id=delivery.delivery_id)
     summary: dict[str, Any] = {"source": delivery.source, "delivery_id": delivery.delivery_id}
     if not mapped.events and not mapped.rejected:
         reason = "rules matched but no event applied" if mapped.matched else "no rule matched"

@@ -57,7 +57,9 @@ def test_forwarded_events_are_summarised():
         "events": [{"rule": "r", "event_name": "a", "outcome": "forwarded"}],
         "rejected": [],
     }
-    assert sink.events == [{"user_id": "u", "event_name": "a", "metadata": {}}]
+    assert sink.events == [
+        {"user_id": "u", "event_name": "a", "metadata": {"source_event_id": "d-1"}}
+    ]
 
 
 def test_schema_invalid_event_is_rejected_and_never_sent():

@@ -1,34 +1,35 @@
-"""Compile a source file's ``defaults`` and ``rules`` once, then map payloads to track events.
+"""Map one payload to Userpilot track events with a compiled rule set.
 
 Every rule whose ``match`` succeeds fires, in file order; each of its ``events`` (filtered by an
-optional ``when``) yields one Userpilot track event, or a Rejection naming what was missing.
-Mapping is pure: no I/O, no logging, no globals.
+optional ``when``, once per item with ``for_each``) yields one normalised track event, or a
+Rejection naming what was missing. Mapping is pure: no I/O, no logging, no globals. The
+structures here are built by :mod:`webhook_to_track.rules.compiler`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
 from webhook_to_track.models import Primitive, Rejection, TrackEvent
-from webhook_to_track.rules.flatten import (
-    ARRAY_POLICIES,
-    DEFAULT_FLATTEN,
-    FlattenOptions,
-    flatten_into,
-    flatten_object,
+from webhook_to_track.rules.flatten import MAX_KEYS, MAX_STRING, FlattenOptions, flatten_members
+from webhook_to_track.rules.match import Pattern, Predicate
+from webhook_to_track.rules.normalise import (
+    event_id_text,
+    event_name_problem,
+    place_value,
+    trim_generated,
+    user_id_of,
 )
-from webhook_to_track.rules.match import Predicate, compile_pattern
-from webhook_to_track.rules.paths import MISSING, Path, PathError, parse_path
-from webhook_to_track.rules.problems import Problems, did_you_mean, pointer
-from webhook_to_track.rules.values import ValueSpec, compile_value
+from webhook_to_track.rules.paths import MISSING, Path, Reader
+from webhook_to_track.rules.values import ValueSpec
 
-RULE_KEYS: Final = ("id", "description", "enabled", "match", "events")
-EVENT_KEYS: Final = ("description", "when", "event_name", "user_id", "metadata", "flatten")
-DEFAULTS_KEYS: Final = ("description", "user_id", "metadata")
-FLATTEN_KEYS: Final = ("path", "prefix", "separator", "max_depth", "arrays", "exclude")
-MAX_METADATA_KEYS: Final = 200
+MAX_ITEMS: Final = 500
+"""for_each maps at most this many items per event spec; the rest are reported, never dropped
+silently."""
+
+Field = tuple[str, Reader]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,27 @@ class MappedEvent:
     rule: str
     index: int
     event: TrackEvent
+    item: int | None = None
+    """the for_each item index, or None"""
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A metadata key left out of a sent event (a failed transform, a non-finite number, keys
+    over Userpilot's limit). ``reason`` names the rule broken, never the payload value."""
+
+    rule: str
+    event_index: int
+    key: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "event": self.event_index,
+            "key": self.key,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,252 +65,320 @@ class MappingResult:
     matched: tuple[str, ...]
     events: tuple[MappedEvent, ...]
     rejected: tuple[Rejection, ...]
+    dropped: tuple[Dropped, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
-class _Flatten:
-    path: Path
+class Required:
+    key: str
+    paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Flatten:
+    read: Reader
     prefix: str
     options: FlattenOptions
 
 
 @dataclass(frozen=True, slots=True)
-class _EventSpec:
-    when: Predicate | None
-    event_name: ValueSpec
+class Defaults:
+    """The file's defaults, compiled. ``root`` fields read only the payload, so they are
+    evaluated once per delivery and shared by every event that inherits them."""
+
     user_id: ValueSpec | None
-    defaults: tuple[tuple[str, ValueSpec], ...]
-    metadata: tuple[tuple[str, ValueSpec], ...]
-    flatten: tuple[_Flatten, ...]
-
-    def build(self, payload: Any, rule: str, index: int) -> MappedEvent | Rejection:
-        name = self.event_name.get(payload)
-        if not isinstance(name, str) or not name:
-            return Rejection(rule, index, "event_name is missing or not a non-empty string")
-        user_id = _user_id(self.user_id.get(payload) if self.user_id else MISSING)
-        if user_id is None:
-            tried = ", ".join(self.user_id.paths) if self.user_id and self.user_id.paths else "-"
-            return Rejection(rule, index, f"no user id in the payload (tried: {tried})", name)
-        # Precedence, lowest first: file defaults, flattened objects, the event's own keys.
-        metadata: dict[str, Primitive] = {}
-        _evaluate_into(metadata, self.defaults, payload)
-        for flat in self.flatten:
-            value = flat.path.get(payload)
-            if isinstance(value, dict):
-                metadata.update(flatten_object(value, flat.prefix, flat.options))
-        _evaluate_into(metadata, self.metadata, payload)
-        event: TrackEvent = {"user_id": user_id, "event_name": name, "metadata": metadata}
-        return MappedEvent(rule=rule, index=index, event=event)
+    root: tuple[Field, ...]
+    """metadata defaults (and a payload-scoped occurred_at) that read only the payload"""
+    item: tuple[Field, ...]
+    """metadata defaults that read the for_each item"""
+    required: dict[str, tuple[str, ...]]
+    """required default keys -> the paths they read"""
+    options: FlattenOptions
+    id_key: str | None
+    """the metadata key of the sender's event id (None: not added)"""
+    id_spec: ValueSpec | None
+    """where the sender's event id is (None: the delivery id)"""
 
 
-def _evaluate_into(
-    metadata: dict[str, Primitive], specs: tuple[tuple[str, ValueSpec], ...], payload: Any
-) -> None:
-    """Missing values are left out; objects and arrays are flattened under their key."""
-    for key, spec in specs:
-        value = spec.get(payload)
-        if value is not MISSING:
-            flatten_into(metadata, key, value)
+def fill(
+    metadata: dict[str, Primitive],
+    fields: tuple[Field, ...],
+    scope: tuple[Any, Any, bool],
+    options: FlattenOptions,
+    drops: list[tuple[str, str]],
+) -> int:
+    """Evaluate declared fields into ``metadata``, the common primitives inline; a dropped key
+    is appended to ``drops`` with its reason. ``scope`` is (root, item, drop_nulls). Returns how
+    many flattened keys the key limit refused."""
+    root, item, drop_nulls = scope
+    refused = 0
+    for key, get in fields:
+        value = get(root, item)
+        kind = value.__class__
+        if kind is str:
+            if len(value) > MAX_STRING:
+                value = value[:MAX_STRING]
+        elif kind is int or kind is bool:
+            pass
+        elif value is None:
+            if drop_nulls:
+                continue
+        elif value is MISSING:
+            continue
+        elif kind is float and math.isfinite(value):
+            pass
+        else:
+            count, reason = place_value(metadata, key, value, options, drop_nulls)
+            refused += count
+            if reason:
+                drops.append((key, reason))
+            continue
+        metadata[key] = value
+    return refused
 
 
-def _user_id(value: Any) -> str | None:
-    """Userpilot user ids are strings: numbers are stringified; blanks and booleans are refused."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, str) and value.strip():
-        return value
-    return None
+class _Shared:
+    """Root-scoped defaults evaluated once per delivery (nulls kept: events may drop them)."""
+
+    __slots__ = ("drops", "metadata", "missing", "nulls")
+
+    def __init__(self, defaults: Defaults, root: Any) -> None:
+        self.metadata: dict[str, Primitive] = {}
+        self.drops: list[tuple[str, str]] = []
+        fill(self.metadata, defaults.root, (root, root, False), defaults.options, self.drops)
+        self.missing = {
+            key: f"required metadata {key!r} is missing (tried: {', '.join(paths) or '-'})"
+            for key, paths in defaults.required.items()
+            if self.metadata.get(key) is None
+        }
+        self.nulls = [key for key, value in self.metadata.items() if value is None]
+
+
+class _Run:
+    """One ``map`` call: the payload, the delivery id, the outputs, and the per-delivery cache of
+    inherited values (root defaults, the default user id)."""
+
+    __slots__ = ("delivery_id", "dropped", "drops", "events", "rejected", "root", "shared", "user")
+
+    def __init__(self, root: Any, delivery_id: str | None) -> None:
+        self.root = root
+        self.delivery_id = delivery_id
+        self.events: list[MappedEvent] = []
+        self.rejected: list[Rejection] = []
+        self.dropped: list[Dropped] = []
+        self.drops: list[tuple[str, str]] = []
+        self.shared: _Shared | None = None
+        self.user: tuple[str | None, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class _Rule:
+class EventSpec:
+    """One compiled entry of a rule's ``events``."""
+
+    rule: str
+    index: int
+    where: str
+    for_each: Reader | None
+    for_each_text: str
+    when: Pattern | None
+    event_name: ValueSpec
+    static_name: str | None
+    user_id: ValueSpec
+    user_id_shared: bool
+    """user_id is the file default and reads only the payload: evaluated once per delivery"""
+    defaults: Defaults
+    hidden: tuple[str, ...]
+    """inherited root keys this event declares itself (its own value wins, even when missing)"""
+    item_defaults: tuple[Field, ...]
+    metadata: tuple[Field, ...]
+    required: tuple[Required, ...]
+    flatten: tuple[Flatten, ...]
+    drop_nulls: bool
+    options: FlattenOptions
+    add_id: bool
+    declared: frozenset[str]
+    constraints: tuple[tuple[Path, tuple[Any, ...]], ...] = ()
+    """exact values the rule's match and this event's when allow (for event-name listing)"""
+
+    def emit(self, run: _Run) -> None:
+        root = run.root
+        if self.for_each is None:
+            if self.when is None or self.when.test(root, root):
+                self._build(run, root, None)
+            return
+        items = self.for_each(root, root)
+        if items is MISSING or items is None:
+            return
+        if not isinstance(items, list):
+            run.rejected.append(self._reject(f"for_each: {self.for_each_text} is not an array"))
+            return
+        when: Predicate | None = self.when.test if self.when is not None else None
+        for index, item in enumerate(items[:MAX_ITEMS]):
+            if when is None or when(root, item):
+                self._build(run, item, index)
+        if len(items) > MAX_ITEMS:
+            run.rejected.append(
+                self._reject(
+                    f"for_each: {self.for_each_text} has {len(items)} items; only the first"
+                    f" {MAX_ITEMS} were mapped, {len(items) - MAX_ITEMS} skipped"
+                )
+            )
+
+    def _reject(self, reason: str, name: str | None = None, item: int | None = None) -> Rejection:
+        if item is not None:
+            reason = f"item {item}: {reason}"
+        return Rejection(self.rule, self.index, reason, name)
+
+    def _build(self, run: _Run, item: Any, index: int | None) -> None:
+        root = run.root
+        name = self.static_name
+        if name is None:
+            value = self.event_name.get(root, item)
+            problem = event_name_problem(value)
+            if problem:
+                run.rejected.append(self._reject(problem, None, index))
+                return
+            name = value
+        user_id, problem = self._user_id(run, item)
+        if user_id is None:
+            run.rejected.append(self._reject(problem, name, index))
+            return
+        metadata, problem = self._metadata(run, item, index)
+        if metadata is None:
+            run.rejected.append(self._reject(problem, name, index))
+            return
+        event: TrackEvent = {"user_id": user_id, "event_name": name, "metadata": metadata}
+        run.events.append(MappedEvent(self.rule, self.index, event, index))
+
+    def _user_id(self, run: _Run, item: Any) -> tuple[str | None, str]:
+        spec = self.user_id
+        if self.user_id_shared:
+            if run.user is None:
+                run.user = user_id_of(spec.get(run.root, run.root), spec.paths)
+            return run.user
+        return user_id_of(spec.get(run.root, item), spec.paths)
+
+    def _metadata(
+        self, run: _Run, item: Any, index: int | None
+    ) -> tuple[dict[str, Primitive] | None, str]:
+        root = run.root
+        shared = run.shared
+        if shared is None:
+            shared = run.shared = _Shared(self.defaults, root)
+        metadata = dict(shared.metadata)
+        if self.hidden or shared.missing or shared.drops or (self.drop_nulls and shared.nulls):
+            problem = self._inherit(run, shared, metadata)
+            if problem:
+                return None, problem
+        if self.add_id:
+            self._add_id(run, metadata, item, index)
+        refused = self._flatten(metadata, root, item) if self.flatten else 0
+        drops = run.drops
+        scope = (root, item, self.drop_nulls)
+        if self.item_defaults:
+            refused += fill(metadata, self.item_defaults, scope, self.defaults.options, drops)
+        refused += fill(metadata, self.metadata, scope, self.options, drops)
+        if drops:
+            run.dropped.extend(Dropped(self.rule, self.index, k, r) for k, r in drops)
+            drops.clear()
+        if self.required:
+            problem = self._missing_required(metadata)
+            if problem:
+                return None, problem
+        if refused or len(metadata) > MAX_KEYS:
+            self._trim(run, metadata, refused)
+        return metadata, ""
+
+    def _flatten(self, metadata: dict[str, Primitive], root: Any, item: Any) -> int:
+        refused = 0
+        for flat in self.flatten:
+            value = flat.read(root, item)
+            if isinstance(value, dict):
+                refused += flatten_members(
+                    metadata, value, flat.prefix, flat.options, self.drop_nulls, MAX_KEYS
+                )
+        return refused
+
+    def _missing_required(self, metadata: dict[str, Primitive]) -> str:
+        for required in self.required:
+            if metadata.get(required.key) is None:
+                tried = ", ".join(required.paths) or "-"
+                return f"required metadata {required.key!r} is missing (tried: {tried})"
+        return ""
+
+    def _inherit(self, run: _Run, shared: _Shared, metadata: dict[str, Primitive]) -> str:
+        """Adjust the shared defaults for this event: its own keys hide inherited ones, its
+        drop_nulls applies; a missing required default rejects it (the reason is returned)."""
+        for key in self.hidden:
+            metadata.pop(key, None)
+        if self.drop_nulls:
+            for key in shared.nulls:
+                if metadata.get(key, MISSING) is None:
+                    del metadata[key]
+        for key, reason in shared.missing.items():
+            if key not in self.hidden:
+                return reason
+        for key, reason in shared.drops:
+            if key not in self.hidden:
+                run.dropped.append(Dropped(self.rule, self.index, key, reason))
+        return ""
+
+    def _add_id(
+        self, run: _Run, metadata: dict[str, Primitive], item: Any, index: int | None
+    ) -> None:
+        """The sender's event id (or the delivery id); over flattened keys, under declared ones
+        (an event that declares the key has no add_id)."""
+        key = self.defaults.id_key
+        if key is None:
+            return
+        spec = self.defaults.id_spec
+        value = spec.get(run.root, item) if spec is not None else MISSING
+        text = event_id_text(value, run.delivery_id, index)
+        if text is not None:
+            metadata[key] = text
+
+    def _trim(self, run: _Run, metadata: dict[str, Primitive], refused: int) -> None:
+        dropped = trim_generated(metadata, self.declared, MAX_KEYS) + refused
+        if dropped:
+            run.dropped.append(
+                Dropped(
+                    self.rule,
+                    self.index,
+                    "*",
+                    f"{dropped} flattened keys over Userpilot's {MAX_KEYS}-key limit left out",
+                )
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
     id: str
-    match: Predicate
-    events: tuple[_EventSpec, ...]
+    match: Pattern
+    events: tuple[EventSpec, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class RuleSet:
-    rules: tuple[_Rule, ...]
+    rules: tuple[Rule, ...]
+    file: str = ""
 
     @property
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(rule.id for rule in self.rules)
 
-    def map(self, payload: Any) -> MappingResult:
+    def map(self, payload: Any, *, delivery_id: str | None = None) -> MappingResult:
+        """Every event the payload yields, normalised for Userpilot; never raises.
+
+        ``delivery_id`` is the sender's delivery id: the ``source_event_id`` metadata falls back
+        to it when the source file names no event id.
+        """
+        run = _Run(payload, delivery_id)
         matched: list[str] = []
-        events: list[MappedEvent] = []
-        rejected: list[Rejection] = []
         for rule in self.rules:
-            if not rule.match(payload):
-                continue
-            matched.append(rule.id)
-            for index, spec in enumerate(rule.events):
-                if spec.when is not None and not spec.when(payload):
-                    continue
-                outcome = spec.build(payload, rule.id, index)
-                if isinstance(outcome, MappedEvent):
-                    events.append(outcome)
-                else:
-                    rejected.append(outcome)
-        return MappingResult(tuple(matched), tuple(events), tuple(rejected))
-
-
-def _unknown_keys(
-    spec: Mapping[str, Any], allowed: tuple[str, ...], where: str, problems: Problems
-) -> None:
-    for key in spec:
-        if key not in allowed:
-            problems.add(pointer(where, key), f"unknown key {key!r}{did_you_mean(key, allowed)}")
-
-
-def _compile_metadata(spec: Any, where: str, problems: Problems) -> dict[str, ValueSpec]:
-    if not isinstance(spec, dict):
-        problems.add(where, "metadata is an object of {key: value spec}")
-        return {}
-    if len(spec) > MAX_METADATA_KEYS:
-        problems.add(where, f"at most {MAX_METADATA_KEYS} metadata keys")
-    compiled: dict[str, ValueSpec] = {}
-    for key, value in spec.items():
-        if not key:
-            problems.add(where, "metadata keys must be non-empty")
-            continue
-        spec_value = compile_value(value, pointer(where, key), problems)
-        if spec_value is not None:
-            compiled[key] = spec_value
-    return compiled
-
-
-def _compile_flatten(spec: Any, where: str, problems: Problems) -> _Flatten | None:
-    if not isinstance(spec, dict) or "path" not in spec:
-        problems.add(where, "flatten entries look like {path, prefix?, separator?, max_depth?}")
-        return None
-    _unknown_keys(spec, FLATTEN_KEYS, where, problems)
-    try:
-        path = parse_path(spec["path"])
-    except PathError as exc:
-        problems.add(pointer(where, "path"), str(exc))
-        return None
-    prefix = spec.get("prefix", "")
-    separator = spec.get("separator", DEFAULT_FLATTEN.separator)
-    max_depth = spec.get("max_depth", DEFAULT_FLATTEN.max_depth)
-    arrays = spec.get("arrays", DEFAULT_FLATTEN.arrays)
-    exclude = spec.get("exclude", [])
-    if not isinstance(prefix, str) or not isinstance(separator, str) or not separator:
-        problems.add(where, "prefix must be a string and separator a non-empty string")
-        return None
-    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or not 1 <= max_depth <= 8:
-        problems.add(pointer(where, "max_depth"), "max_depth must be an integer from 1 to 8")
-        return None
-    if arrays not in ARRAY_POLICIES:
-        problems.add(pointer(where, "arrays"), f"arrays must be one of {list(ARRAY_POLICIES)}")
-        return None
-    if not isinstance(exclude, list) or not all(isinstance(e, str) for e in exclude):
-        problems.add(pointer(where, "exclude"), "exclude must be a list of keys")
-        return None
-    options = FlattenOptions(separator, max_depth, arrays, frozenset(exclude))
-    return _Flatten(path=path, prefix=prefix, options=options)
-
-
-def _compile_event(
-    spec: Any, defaults: _Defaults, where: str, problems: Problems
-) -> _EventSpec | None:
-    if not isinstance(spec, dict):
-        problems.add(where, "an event is an object with event_name, user_id, metadata...")
-        return None
-    _unknown_keys(spec, EVENT_KEYS, where, problems)
-    if "event_name" not in spec:
-        problems.add(where, "event_name is required")
-    event_name = compile_value(spec.get("event_name"), pointer(where, "event_name"), problems)
-    user_id = defaults.user_id
-    if "user_id" in spec:
-        user_id = compile_value(spec["user_id"], pointer(where, "user_id"), problems)
-    elif user_id is None:
-        problems.add(where, "user_id is required here or in defaults")
-    when = None
-    if "when" in spec:
-        when = compile_pattern(spec["when"], pointer(where, "when"), problems)
-    metadata = _compile_metadata(spec.get("metadata", {}), pointer(where, "metadata"), problems)
-    flatten_specs = spec.get("flatten", [])
-    if not isinstance(flatten_specs, list):
-        problems.add(pointer(where, "flatten"), "flatten is a list of {path, prefix...}")
-        flatten_specs = []
-    flattens = [
-        _compile_flatten(f, pointer(where, "flatten", i), problems)
-        for i, f in enumerate(flatten_specs)
-    ]
-    if event_name is None:
-        return None
-    return _EventSpec(
-        when=when,
-        event_name=event_name,
-        user_id=user_id,
-        defaults=tuple((k, v) for k, v in defaults.metadata.items() if k not in metadata),
-        metadata=tuple(metadata.items()),
-        flatten=tuple(f for f in flattens if f is not None),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Defaults:
-    user_id: ValueSpec | None
-    metadata: dict[str, ValueSpec]
-
-
-def _compile_defaults(spec: Any, where: str, problems: Problems) -> _Defaults:
-    if not isinstance(spec, dict):
-        problems.add(where, "defaults is an object with user_id and metadata")
-        return _Defaults(None, {})
-    _unknown_keys(spec, DEFAULTS_KEYS, where, problems)
-    user_id = None
-    if "user_id" in spec:
-        user_id = compile_value(spec["user_id"], pointer(where, "user_id"), problems)
-    metadata = _compile_metadata(spec.get("metadata", {}), pointer(where, "metadata"), problems)
-    return _Defaults(user_id, metadata)
-
-
-def _compile_rule(
-    spec: Any, defaults: _Defaults, seen: set[str], where: str, problems: Problems
-) -> _Rule | None:
-    if not isinstance(spec, dict):
-        problems.add(where, "a rule is an object with id, match and events")
-        return None
-    _unknown_keys(spec, RULE_KEYS, where, problems)
-    rule_id = spec.get("id")
-    if not isinstance(rule_id, str) or not rule_id:
-        problems.add(pointer(where, "id"), "id must be a non-empty string")
-        rule_id = f"rules[{where.rsplit('/', 1)[-1]}]"
-    elif rule_id in seen:
-        problems.add(pointer(where, "id"), f"duplicate rule id {rule_id!r}")
-    seen.add(rule_id)
-    match = compile_pattern(spec.get("match"), pointer(where, "match"), problems)
-    events = spec.get("events")
-    if not isinstance(events, list) or not events:
-        problems.add(pointer(where, "events"), "events must be a non-empty list")
-        events = []
-    compiled = [
-        _compile_event(e, defaults, pointer(where, "events", i), problems)
-        for i, e in enumerate(events)
-    ]
-    if spec.get("enabled", True) is False:
-        return None
-    return _Rule(id=rule_id, match=match, events=tuple(e for e in compiled if e is not None))
-
-
-def compile_ruleset(document: Mapping[str, Any], problems: Problems) -> RuleSet:
-    """Compile ``defaults`` and ``rules`` of a source document; problems are recorded."""
-    defaults = _compile_defaults(document.get("defaults", {}), "/defaults", problems)
-    rules = document.get("rules")
-    if not isinstance(rules, list):
-        problems.add("/rules", "rules must be a list")
-        rules = []
-    seen: set[str] = set()
-    compiled = [
-        _compile_rule(r, defaults, seen, pointer("/rules", i), problems)
-        for i, r in enumerate(rules)
-    ]
-    return RuleSet(rules=tuple(r for r in compiled if r is not None))
+            if rule.match.test(payload, payload):
+                matched.append(rule.id)
+                for spec in rule.events:
+                    spec.emit(run)
+        return MappingResult(
+            tuple(matched), tuple(run.events), tuple(run.rejected), tuple(run.dropped)
+        )

@@ -1,9 +1,11 @@
-"""Paths into a payload: ``a.b[0].c``, ``['odd.key']``, rooted at ``$`` (optional)."""
+"""Paths into a payload: ``a.b[0].c``, ``a.b[-1]``, ``['odd.key']``, rooted at ``$`` (optional)
+or at ``@``, the current ``for_each`` item. Each path compiles once into a getter closure."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 
@@ -26,47 +28,139 @@ class _Missing:
 
 MISSING: Final = _Missing()
 MAX_DEPTH: Final = 32
+MAX_PATH_TEXT: Final = 500
+ITEM: Final = "@"
+"""The first character of a path that reads the current ``for_each`` item."""
+
+Reader = Callable[[Any, Any], Any]
+"""(root payload, current for_each item) -> value or MISSING; never raises. Outside for_each the
+item is the root payload."""
 
 _SEGMENT: Final = re.compile(
     r"(?P<dot>\.)?(?P<name>[^.\[\]'\"\s]+)|\[(?P<index>-?\d{1,6})\]|\['(?P<quoted>[^']*)'\]"
 )
+# A missing key (KeyError), a key into a non-object (TypeError) or an index out of range.
+_NOT_THERE: Final = (KeyError, TypeError, IndexError)
 
 
 class PathError(ValueError):
     """A path that cannot be parsed; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
-class Path:
-    text: str
-    keys: tuple[str | int, ...]
+def _read1(keys: tuple[str, ...], item: bool) -> Reader:
+    (a,) = keys
 
-    def get(self, root: Any) -> Any:
-        """The value at this path, or MISSING. Never raises."""
-        value = root
-        for key in self.keys:
-            if isinstance(key, str):
-                if not isinstance(value, dict):
-                    return MISSING
-                value = value.get(key, MISSING)
-                if value is MISSING:
-                    return MISSING
-            else:
-                if not isinstance(value, list) or not -len(value) <= key < len(value):
-                    return MISSING
+    def read(root: Any, current: Any) -> Any:
+        try:
+            return (current if item else root)[a]
+        except _NOT_THERE:
+            return MISSING
+
+    return read
+
+
+def _read2(keys: tuple[str, ...], item: bool) -> Reader:
+    a, b = keys
+
+    def read(root: Any, current: Any) -> Any:
+        try:
+            return (current if item else root)[a][b]
+        except _NOT_THERE:
+            return MISSING
+
+    return read
+
+
+def _read3(keys: tuple[str, ...], item: bool) -> Reader:
+    a, b, c = keys
+
+    def read(root: Any, current: Any) -> Any:
+        try:
+            return (current if item else root)[a][b][c]
+        except _NOT_THERE:
+            return MISSING
+
+    return read
+
+
+def _read_n(keys: tuple[str, ...], item: bool) -> Reader:
+    def read(root: Any, current: Any) -> Any:
+        value = current if item else root
+        try:
+            for key in keys:
                 value = value[key]
+        except _NOT_THERE:
+            return MISSING
         return value
 
+    return read
 
-def parse_path(text: str) -> Path:
+
+# Object keys only: one subscript chain, the common case, unrolled for short paths.
+# ``value[key]`` raises TypeError for lists, strings and scalars, so only objects are entered.
+_KEY_READERS: Final = {1: _read1, 2: _read2, 3: _read3}
+
+
+def _mixed_reader(keys: tuple[str | int, ...], item: bool) -> Reader:
+    """Keys and indexes: an index only enters a list (a string is not indexed by character)."""
+
+    def read(root: Any, current: Any) -> Any:
+        value = current if item else root
+        try:
+            for key in keys:
+                if key.__class__ is int and not isinstance(value, list):
+                    return MISSING
+                value = value[key]
+        except _NOT_THERE:
+            return MISSING
+        return value
+
+    return read
+
+
+def compile_reader(keys: tuple[str | int, ...], item: bool = False) -> Reader:
+    """The fastest exact reader for ``keys``, from the root or from the current item."""
+    if not keys:
+        return (lambda _, current: current) if item else (lambda root, _: root)
+    if all(isinstance(key, str) for key in keys):
+        factory = _KEY_READERS.get(len(keys), _read_n)
+        return factory(tuple(str(key) for key in keys), item)
+    return _mixed_reader(keys, item)
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A parsed path. ``item`` is true for ``@`` paths, which read the ``for_each`` item."""
+
+    text: str
+    keys: tuple[str | int, ...]
+    item: bool = False
+    read: Reader = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "read", compile_reader(self.keys, self.item))
+
+    def get(self, root: Any) -> Any:
+        """The value at this path in ``root`` (an ``@`` path reads ``root`` as the item), or
+        MISSING. Never raises."""
+        return self.read(root, root)
+
+
+def parse_path(text: Any) -> Path:
     """Compile a path once.
 
     Raises:
-        PathError: the path is empty, malformed or deeper than MAX_DEPTH.
+        PathError: the path is empty, malformed, longer than MAX_PATH_TEXT characters or deeper
+            than MAX_DEPTH.
     """
     if not isinstance(text, str) or not text.strip():
         raise PathError("a path must be a non-empty string")
-    body = text[1:] if text.startswith("$") else text
+    if len(text) > MAX_PATH_TEXT:
+        raise PathError(f"a path is at most {MAX_PATH_TEXT} characters")
+    item = text.startswith(ITEM)
+    body = text[1:] if item or text.startswith("$") else text
+    if item and body and body[0] not in ".[":
+        raise PathError(f"{text!r}: write '@.key' or '@[0]' for the for_each item")
     keys: list[str | int] = []
     position = 0
     while position < len(body):
@@ -84,4 +178,4 @@ def parse_path(text: str) -> Path:
         position = match.end()
     if len(keys) > MAX_DEPTH:
         raise PathError(f"{text!r} is deeper than {MAX_DEPTH} levels")
-    return Path(text=text, keys=tuple(keys))
+    return Path(text=text, keys=tuple(keys), item=item)

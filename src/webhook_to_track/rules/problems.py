@@ -20,13 +20,19 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
 
 @dataclass(slots=True)
 class Problems:
-    """Compile problems of one file; the compiler keeps going so the user sees them all."""
+    """Compile problems of one file; the compiler keeps going so the user sees them all.
+
+    ``items`` are the lines shown to people (``file: pointer: message``); ``pointers`` holds
+    each line's JSON pointer, in the same order.
+    """
 
     file: str
     items: list[str] = field(default_factory=list)
+    pointers: list[str] = field(default_factory=list)
 
     def add(self, where: str, message: str) -> None:
         self.items.append(f"{self.file}: {where or '/'}: {message}")
+        self.pointers.append(where or "/")
 
     def __bool__(self) -> bool:
         return bool(self.items)

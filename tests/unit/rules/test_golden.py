@@ -1,9 +1,15 @@
-"""Golden files: every sample payload and fixture maps to exactly the expected events."""
+"""Golden files: every sample payload and fixture maps to exactly the expected events.
+
+Regenerate after a deliberate change with ``python -m tests.unit.rules.test_golden`` and review
+every diff by hand: the values must stay correct.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +18,8 @@ from webhook_to_track.registry import load_registry
 from webhook_to_track.validation import validate_track
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+DELIVERY_ID = "delivery-0001"
+"""what the service passes as the delivery id (source_event_id falls back to it)"""
 
 
 def cases() -> list[tuple[str, str, Path, Path]]:
@@ -26,17 +34,29 @@ def cases() -> list[tuple[str, str, Path, Path]]:
     return found
 
 
-@pytest.mark.parametrize(("source", "name", "given", "expected"), cases(), ids=lambda v: str(v))
-def test_mapping_matches_the_golden_file(source, name, given, expected):
-    result = load_registry().get(source).rules.map(json.loads(given.read_bytes()))
-
-    assert {
+def mapped(source: str, given: Path) -> dict[str, Any]:
+    result = (
+        load_registry()
+        .get(source)
+        .rules.map(json.loads(given.read_bytes()), delivery_id=DELIVERY_ID)
+    )
+    outcome: dict[str, Any] = {
         "matched": list(result.matched),
         "events": [item.event for item in result.events],
         "rejected": [rejection.to_dict() for rejection in result.rejected],
-    } == json.loads(expected.read_text("utf-8"))
-    for item in result.events:
-        validate_track(item.event)
+    }
+    if result.dropped:
+        outcome["dropped"] = [dropped.to_dict() for dropped in result.dropped]
+    return outcome
+
+
+@pytest.mark.parametrize(("source", "name", "given", "expected"), cases(), ids=lambda v: str(v))
+def test_mapping_matches_the_golden_file(source, name, given, expected):
+    outcome = mapped(source, given)
+
+    assert outcome == json.loads(expected.read_text("utf-8"))
+    for event in outcome["events"]:
+        validate_track(event)
 
 
 def test_every_sample_payload_has_a_golden_file():
@@ -44,3 +64,14 @@ def test_every_sample_payload_has_a_golden_file():
     samples = {(p.parent.name, p.name.removesuffix(".json")) for p in PAYLOADS.glob("*/*.json")}
 
     assert samples <= names
+
+
+def regenerate() -> None:
+    for source, _, given, expected in cases():
+        text = json.dumps(mapped(source, given), indent=2, ensure_ascii=False) + "\n"
+        expected.write_text(text, "utf-8")
+        print(f"wrote {expected.relative_to(FIXTURES)}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    regenerate()
