@@ -111,6 +111,7 @@ def command_sign(args: argparse.Namespace) -> int:
         }
         url = (
             args.url
+            or source.options.get("url")  # senders that sign the URL: the one they call
             or f"https://YOUR-API-ID.execute-api.REGION.amazonaws.com/webhooks/{source.name}"
         )
         print(_curl(source, Path(args.payload), headers, url))
@@ -139,10 +140,11 @@ def command_events(args: argparse.Namespace) -> int:
     for payload_dir in sorted(p for p in (events_dir / "payloads").iterdir() if p.is_dir()):
         source = _source(registry, payload_dir.name)
         secret = _signing_secret(environment, source.name)
-        payloads = sorted(payload_dir.glob("*.json"))
+        # Any file: JSON senders' samples are .json, form senders' are .form (raw bodies).
+        payloads = sorted(p for p in payload_dir.iterdir() if p.is_file())
         for payload in payloads:
             event = signed_event(source, payload.read_bytes(), secret, now)
-            _write_event(events_dir / source.name / payload.name, event)
+            _write_event(events_dir / source.name / f"{payload.stem}.json", event)
             written += 1
         if payloads:  # the same first payload, signed with a secret nobody configured: a 401
             event = signed_event(source, payloads[0].read_bytes(), BAD_SIGNING_KEY, now)
@@ -244,6 +246,33 @@ def command_invoke(args: argparse.Namespace) -> int:
     return 0 if 200 <= int(response["statusCode"]) < 300 else 1
 
 
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def _sources_dir(args: argparse.Namespace) -> Path | None:
+    return Path(args.sources_dir) if args.sources_dir else None
+
+
+def command_rules_check(args: argparse.Namespace) -> int:
+    from webhook_to_track.local.rules_commands import check
+
+    return check(_sources_dir(args))
+
+
+def command_rules_try(args: argparse.Namespace) -> int:
+    from webhook_to_track.local.rules_commands import try_payload
+
+    registry = _registry(args)
+    _source(registry, args.source)  # a clear error for an unknown source
+    return try_payload(registry, _sources_dir(args), args.source, Path(args.payload))
+
+
+def command_rules_events(args: argparse.Namespace) -> int:
+    from webhook_to_track.local.rules_commands import list_events
+
+    return list_events(_sources_dir(args), args.sources)
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -293,6 +322,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     events.add_argument("--events-dir", default="events")
     events.set_defaults(run=command_events)
+
+    rules = commands.add_parser("rules", help="check source files, try a payload, list event names")
+    checks = rules.add_subparsers(dest="rules_command", required=True)
+    check = checks.add_parser("check", parents=[common], help="every problem of every source file")
+    check.set_defaults(run=command_rules_check)
+    trial = checks.add_parser("try", parents=[common], help="the events a payload file yields")
+    trial.add_argument("source")
+    trial.add_argument("payload", help="the raw body file, as the sender sends it")
+    trial.set_defaults(run=command_rules_try)
+    names = checks.add_parser("events", parents=[common], help="every event name the rules emit")
+    names.add_argument("sources", nargs="*", help="only these sources (default: all)")
+    names.set_defaults(run=command_rules_events)
     return parser
 
 

@@ -25,25 +25,45 @@ _BRACKETS: Final = re.compile(r"\[([^\[\]]*)\]")
 _MAX_FORM_DEPTH: Final = 32  # as deep as a mapping path can reach
 
 
+def _usable(value: Any) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and value != ""
+
+
 @dataclass(frozen=True, slots=True)
 class DeliveryIdSpec:
-    """Where the sender puts its delivery id: a body path, or a header that may come under
-    several names (Standard Webhooks' ``webhook-id`` is ``svix-id`` from Svix); the first
-    present wins."""
+    """Where the sender puts its delivery id: a body path; a header that may come under several
+    names (Standard Webhooks' ``webhook-id`` is ``svix-id`` from Svix; the first present wins);
+    or, for a body that is an array of events (HubSpot), a path inside each element."""
 
     path: Path | None = None
     headers: tuple[str, ...] = ()
+    each: Path | None = None
 
     def find(self, payload: Any, request: WebhookRequest) -> str:
         """The sender's id, or ``sha256:<hex of the raw body>`` when it sends none."""
+        if self.each is not None:
+            return self._batch_id(payload) or _body_hash(request.body)
         value: Any = None
         if self.path is not None:
             value = self.path.get(payload)
         else:
             value = next((v for v in map(request.header, self.headers) if v), None)
-        if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
-            return "sha256:" + hashlib.sha256(request.body).hexdigest()
-        return str(value)[:256]
+        return str(value)[:256] if _usable(value) else _body_hash(request.body)
+
+    def _batch_id(self, payload: Any) -> str | None:
+        """A hash of the elements' ids, in order: stable across retries, which change other
+        fields (HubSpot's attemptNumber), so the body hash would not be."""
+        if not isinstance(payload, list) or not payload or self.each is None:
+            return None
+        ids = [self.each.get(element) for element in payload]
+        if not all(_usable(i) for i in ids):
+            return None
+        joined = "\n".join(str(i) for i in ids).encode("utf-8")
+        return "ids:" + hashlib.sha256(joined).hexdigest()
+
+
+def _body_hash(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def parse_body(body: bytes, body_format: str) -> Any:

@@ -12,7 +12,7 @@ from webhook_to_track.observability import Observation, logger, metrics
 from webhook_to_track.registry import get_registry
 from webhook_to_track.request import parse_request
 from webhook_to_track.responses import error_response, json_response
-from webhook_to_track.service import open_delivery, process
+from webhook_to_track.service import handshake_reply, open_delivery, process, verify
 from webhook_to_track.settings import get_settings
 from webhook_to_track.signing_keys import load_secrets
 
@@ -29,9 +29,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         source = get_registry(settings.sources_dir).get(request.source)
         observation.identify(source.name)
         secrets = load_secrets(settings)
-        source.verifier(secrets.for_source(source.name)).verify(request.body, request.headers)
+        observation.shadowed(verify(request, source, secrets))
         delivery = open_delivery(request, source)
         observation.delivery(delivery.key.delivery_id)
+        reply = handshake_reply(request, source, delivery)
+        if reply is not None:
+            observation.handshake()
+            return json_response(200, reply)
         status, summary = process(delivery, source, settings, secrets, context)
     except WebhookError as error:
         observation.rejected(error)

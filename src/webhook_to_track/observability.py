@@ -40,9 +40,26 @@ class Observation:
         self.source = source
         logger.append_keys(source=source)
 
+    def shadowed(self, failure: WebhookError | None) -> None:
+        """Shadow mode let a delivery through that failed its signature check: say so loudly."""
+        if failure is None:
+            return
+        logger.warning(
+            "signature check failed; shadow mode lets the delivery through",
+            extra={"reason": failure.code, "detail": str(failure)},
+        )
+        self._counts["ShadowSignatureFailed"] = 1
+        self._single("ShadowRejected", failure.code)
+
     def delivery(self, delivery_id: str) -> None:
         logger.append_keys(delivery_id=delivery_id)
         logger.info("signature verified")
+
+    def handshake(self) -> None:
+        """A setup challenge (Slack, Front) answered instead of mapped."""
+        self._counts["Handshake"] = 1
+        self._emit()
+        logger.info("setup handshake answered")
 
     def rejected(self, error: WebhookError) -> None:
         """An error response: one log line, and a metric with the reason as a dimension."""
@@ -54,14 +71,7 @@ class Observation:
         if isinstance(error, UpstreamUnavailableError):
             self._counts["ForwardFailed"] = 1
         self._emit()
-        with single_metric(
-            name="Rejected",
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE, "source": self.source, "reason": error.code},
-        ):
-            pass
+        self._single("Rejected", error.code)
 
     def finished(self, status: int, summary: dict[str, Any]) -> None:
         """A 2xx answer: accepted, ignored or replayed."""
@@ -84,6 +94,17 @@ class Observation:
                 "rejected": len(summary.get("rejected", [])),
             },
         )
+
+    def _single(self, name: str, reason: str) -> None:
+        """One metric with ``reason`` as an extra dimension, flushed on its own."""
+        with single_metric(
+            name=name,
+            unit=MetricUnit.Count,
+            value=1,
+            namespace=NAMESPACE,
+            default_dimensions={"service": SERVICE, "source": self.source, "reason": reason},
+        ):
+            pass
 
     def _emit(self) -> None:
         metrics.add_dimension(name="source", value=self.source)

@@ -21,6 +21,7 @@ from webhook_to_track.rules.problems import did_you_mean, pointer
 from webhook_to_track.signatures import Verifier
 
 TOP_KEYS: Final = ("$schema", "description", "signature", "delivery_id", "defaults", "rules")
+MODES: Final = ("enforce", "shadow")
 SCHEMA_SUFFIX: Final = ".schema.json"
 
 
@@ -32,6 +33,9 @@ class Source:
     options: Mapping[str, Any]
     delivery_id: DeliveryIdSpec
     rules: RuleSet
+    # Shadow mode (for rollout): a failed signature check is logged and counted, and the
+    # delivery goes through anyway. Off unless the source file asks for it.
+    shadow: bool = False
 
     def verifier(self, secrets: Sequence[str]) -> Verifier:
         """A verifier over the current secrets (they rotate, so it is built per request)."""
@@ -53,6 +57,14 @@ class Registry:
             raise UnknownSourceError(f"no source named {name!r} is configured") from None
 
 
+def _compile_mode(spec: Any, problems: Problems) -> bool:
+    """Whether the source runs in shadow mode: ``"mode": "shadow"`` in its signature."""
+    mode = spec.get("mode", "enforce") if isinstance(spec, dict) else "enforce"
+    if mode not in MODES:
+        problems.add("/signature/mode", f"mode is {' or '.join(MODES)} (default enforce)")
+    return bool(mode == "shadow")
+
+
 def _compile_signature(spec: Any, problems: Problems) -> tuple[Preset | None, dict[str, Any]]:
     where = "/signature"
     if not isinstance(spec, dict) or not isinstance(spec.get("preset"), str):
@@ -66,7 +78,7 @@ def _compile_signature(spec: Any, problems: Problems) -> tuple[Preset | None, di
         )
         return None, {}
     options, option_problems = preset.resolve_options(
-        {k: v for k, v in spec.items() if k != "preset"}
+        {k: v for k, v in spec.items() if k not in ("preset", "mode")}
     )
     for message in option_problems:
         problems.add(where, message)
@@ -79,9 +91,11 @@ def _compile_delivery_id(spec: Any, preset: Preset | None, problems: Problems) -
         spec = dict(preset.delivery_id) if preset else {}
     if spec == {}:  # the sender sends no id: the hash of the raw body is the key
         return DeliveryIdSpec()
-    if not isinstance(spec, dict) or len(spec) != 1 or not {"path", "header"} >= set(spec):
+    if not isinstance(spec, dict) or len(spec) != 1 or not {"path", "header", "each"} >= set(spec):
         problems.add(
-            where, 'delivery_id is {"path": "..."}, {"header": "..."} or {} (hash of the body)'
+            where,
+            'delivery_id is {"path": "..."}, {"header": "..."}, {"each": "<path in each element>"}'
+            " or {} (hash of the body)",
         )
         return DeliveryIdSpec()
     if "header" in spec:
@@ -94,11 +108,16 @@ def _compile_delivery_id(spec: Any, preset: Preset | None, problems: Problems) -
             problems.add(pointer(where, "header"), "header must be a header name or a list of them")
             return DeliveryIdSpec()
         return DeliveryIdSpec(headers=tuple(n.lower() for n in names))
+    ((kind, text),) = spec.items()
     try:
-        return DeliveryIdSpec(path=parse_path(spec["path"]))
+        path = parse_path(text)
     except PathError as exc:
-        problems.add(pointer(where, "path"), str(exc))
+        problems.add(pointer(where, kind), str(exc))
         return DeliveryIdSpec()
+    if path.item:
+        problems.add(pointer(where, kind), "@ paths read a for_each item; use a plain path here")
+        return DeliveryIdSpec()
+    return DeliveryIdSpec(path=path) if kind == "path" else DeliveryIdSpec(each=path)
 
 
 def compile_source(name: str, document: Any, file: str, problems: Problems) -> Source | None:
@@ -110,14 +129,15 @@ def compile_source(name: str, document: Any, file: str, problems: Problems) -> S
         if key not in TOP_KEYS:
             problems.add(pointer("", key), f"unknown key {key!r}{did_you_mean(key, TOP_KEYS)}")
     preset, options = _compile_signature(document.get("signature"), problems)
+    shadow = _compile_mode(document.get("signature"), problems)
     delivery_id = _compile_delivery_id(document.get("delivery_id"), preset, problems)
     rules = compile_ruleset(document, problems)
     if preset is None:
         return None
-    return Source(name, file, preset, options, delivery_id, rules)
+    return Source(name, file, preset, options, delivery_id, rules, shadow)
 
 
-def _source_files(directory: FsPath | None) -> list[tuple[str, str]]:
+def source_files(directory: FsPath | None) -> list[tuple[str, str]]:
     """(file name, text) of every source file, sorted by name."""
     if directory is not None:
         if not directory.is_dir():
@@ -139,7 +159,7 @@ def load_registry(directory: FsPath | None = None) -> Registry:
     """
     sources: dict[str, Source] = {}
     problems: list[str] = []
-    for file_name, text in _source_files(directory):
+    for file_name, text in source_files(directory):
         name = file_name.removesuffix(".json")
         file_problems = Problems(file_name)
         if not SOURCE_NAME.fullmatch(name):

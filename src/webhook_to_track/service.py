@@ -8,8 +8,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from webhook_to_track.delivery import parse_json
-from webhook_to_track.errors import InvalidTrackEventError
+from webhook_to_track.delivery import parse_body
+from webhook_to_track.errors import InvalidTrackEventError, SignatureError
 from webhook_to_track.forwarder import DryRunSink, EventSink, UserpilotForwarder, get_pool
 from webhook_to_track.idempotency import Processor, make_idempotent, run_once
 from webhook_to_track.models import DeliveryKey, Rejection
@@ -32,10 +32,41 @@ class Delivery:
     payload: Any
 
 
+def verify(
+    request: WebhookRequest, source: Source, secrets: SecretsDocument
+) -> SignatureError | None:
+    """Check the delivery's signature with the source's current secrets.
+
+    Returns:
+        None when authentic; in shadow mode, the failure, which the caller logs and counts
+        before letting the delivery through.
+
+    Raises:
+        SignatureError: the delivery is not authentic (or no secret is configured).
+    """
+    try:
+        source.verifier(secrets.for_source(source.name)).verify(request.body, request.headers)
+    except SignatureError as error:
+        if not source.shadow:
+            raise
+        return error
+    return None
+
+
 def open_delivery(request: WebhookRequest, source: Source) -> Delivery:
-    """Parse a verified request's body and find its delivery id (raises MalformedBodyError)."""
-    payload = parse_json(request.body)
+    """Parse a verified request's body (JSON or the sender's form encoding) and find its
+    delivery id (raises MalformedBodyError)."""
+    payload = parse_body(request.body, source.preset.body_format)
     return Delivery(DeliveryKey(source.name, source.delivery_id.find(payload, request)), payload)
+
+
+def handshake_reply(
+    request: WebhookRequest, source: Source, delivery: Delivery
+) -> dict[str, str] | None:
+    """The answer to a sender's setup handshake (Slack, Front), or None for a delivery."""
+    if source.preset.handshake is None:
+        return None
+    return source.preset.handshake(delivery.payload, request.headers)
 
 
 def process_delivery(
@@ -89,12 +120,16 @@ def process_delivery(
             would_send.append(result.request.redacted())
     for rejection in rejected:
         logger.warning("event rejected", extra=rejection.to_dict())
+    for dropped in mapped.dropped:
+        logger.info("metadata key dropped", extra=dropped.to_dict())
     summary.update(
         status="accepted",
         matched=list(mapped.matched),
         events=sent,
         rejected=[r.to_dict() for r in rejected],
     )
+    if mapped.dropped:
+        summary["dropped"] = [d.to_dict() for d in mapped.dropped]
     if would_send:
         summary["would_send"] = would_send
     return summary

@@ -182,3 +182,22 @@ def test_a_spec_without_path_or_header_is_the_body_hash():
         "sha256:" + hashlib.sha256(body).hexdigest()
     )
     assert DeliveryIdSpec(headers=("x-none",)).find({}, request(body)).startswith("sha256:")
+
+
+def test_batch_id_hashes_the_elements_ids_and_ignores_other_changes():
+    from tests.factories import make_event as event
+    from webhook_to_track.delivery import DeliveryIdSpec as Spec
+    from webhook_to_track.request import parse_request as parse
+
+    spec = Spec(each=parse_path("eventId"))
+    first = [{"eventId": 1, "attemptNumber": 0}, {"eventId": 2, "attemptNumber": 0}]
+    retry = [{"eventId": 1, "attemptNumber": 1}, {"eventId": 2, "attemptNumber": 1}]
+    other = [{"eventId": 1, "attemptNumber": 0}, {"eventId": 3, "attemptNumber": 0}]
+    req = parse(event(b"[]", headers={}), max_body_bytes=10**6)
+
+    assert spec.find(first, req) == spec.find(retry, req)
+    assert spec.find(first, req).startswith("ids:")
+    assert spec.find(first, req) != spec.find(other, req)
+    # an element without an id (or a body that is not an array): the body hash
+    assert spec.find([{"eventId": 1}, {}], req).startswith("sha256:")
+    assert spec.find({"eventId": 1}, req).startswith("sha256:")

@@ -71,7 +71,7 @@ def test_preset_metadata_is_complete(name):
     assert preset.content_type.startswith(
         "application/json" if preset.body_format == "json" else "application/x-www-form"
     )
-    assert set(preset.delivery_id) <= {"path", "header"}
+    assert set(preset.delivery_id) <= {"path", "header", "each"}
 
 
 # --- accepted -----------------------------------------------------------------------------------

@@ -122,3 +122,70 @@ def test_several_sources_may_share_a_preset(tmp_path):
 def test_missing_directory_is_a_configuration_error(tmp_path):
     with pytest.raises(ConfigurationError, match="does not exist"):
         load_registry(tmp_path / "nope")
+
+
+def editor_schema() -> dict:
+    return json.loads(SOURCES.joinpath("source.schema.json").read_text("utf-8"))
+
+
+def test_editor_schema_knows_every_preset_and_option():
+    from webhook_to_track.presets import PRESETS
+
+    signature = editor_schema()["properties"]["signature"]["properties"]
+
+    assert signature["preset"]["enum"] == sorted(PRESETS)
+    options = {name for preset in PRESETS.values() for name in preset.options}
+    assert options <= set(signature) - {"preset", "mode"}
+
+
+def test_shadow_mode_is_read_from_the_signature(tmp_path):
+    write(
+        tmp_path,
+        "a.json",
+        {"signature": {"preset": "stripe", "mode": "shadow"}, "rules": MINIMAL_RULES},
+    )
+    write(tmp_path, "b.json", {"signature": {"preset": "stripe"}, "rules": MINIMAL_RULES})
+
+    registry = load_registry(tmp_path)
+
+    assert (registry.get("a").shadow, registry.get("b").shadow) == (True, False)
+    assert registry.get("a").options == {"tolerance_s": 300}
+
+
+def test_unknown_mode_is_a_problem(tmp_path):
+    write(
+        tmp_path,
+        "a.json",
+        {"signature": {"preset": "stripe", "mode": "audit"}, "rules": MINIMAL_RULES},
+    )
+
+    with pytest.raises(ConfigurationError) as caught:
+        load_registry(tmp_path)
+
+    assert caught.value.problems == [
+        "a.json: /signature/mode: mode is enforce or shadow (default enforce)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("delivery_id", "problem"),
+    [
+        (
+            {"path": "@.id"},
+            "a.json: /delivery_id/path: @ paths read a for_each item; use a plain path here",
+        ),
+        ({"each": "a..b"}, "a.json: /delivery_id/each: "),
+        ({"path": "id", "header": "x"}, "a.json: /delivery_id: delivery_id is"),
+    ],
+)
+def test_bad_delivery_ids_are_problems(tmp_path, delivery_id, problem):
+    write(
+        tmp_path,
+        "a.json",
+        {"signature": {"preset": "stripe"}, "delivery_id": delivery_id, "rules": MINIMAL_RULES},
+    )
+
+    with pytest.raises(ConfigurationError) as caught:
+        load_registry(tmp_path)
+
+    assert caught.value.problems[0].startswith(problem)

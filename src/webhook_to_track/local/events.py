@@ -23,13 +23,14 @@ def make_apigw_event(
     base64_body: bool | None = None,
     query: str = "",
 ) -> dict[str, Any]:
-    """An HTTP API event: header names lowercased, the body as text unless it is not UTF-8."""
+    """An HTTP API event: header names lowercased; the body as text for JSON and text content
+    types, base64 otherwise (as HTTP API does for form bodies) or when it is not UTF-8."""
     moment = time.time() if now is None else now
     path = f"/webhooks/{source}"
     if base64_body is None:
+        base64_body = not _is_text(lowercase_headers(headers).get("content-type"))
         try:
             text = body.decode("utf-8")
-            base64_body = False
         except UnicodeDecodeError:
             base64_body = True
     if base64_body:
@@ -74,6 +75,12 @@ def make_apigw_event(
         "body": text,
         "isBase64Encoded": base64_body,
     }
+
+
+def _is_text(content_type: str | None) -> bool:
+    """Whether API Gateway hands this body over as text (no content type: assume JSON)."""
+    kind = (content_type or "application/json").split(";")[0].strip().lower()
+    return kind.startswith("text/") or kind == "application/json" or kind.endswith("+json")
 
 
 def event_body(event: Mapping[str, Any]) -> bytes:

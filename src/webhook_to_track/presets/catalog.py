@@ -110,6 +110,8 @@ RESEND: Final = _standard_webhooks(
 
 _HUBSPOT_KEY_HELP: Final = "developer account > Apps > your app > Auth > Client secret"
 _HUBSPOT_AGENT: Final = "HubSpot Connect 2.0 (http://dev.hubspot.com/) - WebhooksExecutorDaemon"
+# The body is a JSON array of events: dedupe on their eventIds (retries change attemptNumber).
+_HUBSPOT_IDS: Final = {"each": "eventId"}
 
 HUBSPOT_V3_SCHEME: Final = HmacScheme(
     signature_headers=("x-hubspot-signature-v3",),
@@ -131,6 +133,7 @@ HUBSPOT: Final = hmac_preset(
     summary="X-HubSpot-Signature-v3: base64 HMAC-SHA256 of method + URI + body + ms timestamp",
     key_help=_HUBSPOT_KEY_HELP,
     user_agent=_HUBSPOT_AGENT,
+    delivery_id=_HUBSPOT_IDS,
     signed_url=hubspot_uri,
 )
 HUBSPOT_V2: Final = hmac_preset(
@@ -139,6 +142,7 @@ HUBSPOT_V2: Final = hmac_preset(
     summary="X-HubSpot-Signature (v2): hex SHA-256 of secret + method + URI + body; no HMAC",
     key_help=_HUBSPOT_KEY_HELP,
     user_agent=_HUBSPOT_AGENT,
+    delivery_id=_HUBSPOT_IDS,
     extra_headers={"x-hubspot-signature-version": "v2"},
 )
 HUBSPOT_V1: Final = hmac_preset(
@@ -147,6 +151,7 @@ HUBSPOT_V1: Final = hmac_preset(
     summary="X-HubSpot-Signature (v1): hex SHA-256 of secret + body; no HMAC, no timestamp",
     key_help=_HUBSPOT_KEY_HELP,
     user_agent=_HUBSPOT_AGENT,
+    delivery_id=_HUBSPOT_IDS,
     extra_headers={"x-hubspot-signature-version": "v1"},
 )
 

@@ -3,9 +3,11 @@ HMAC in one header: one HmacScheme each."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final
 
 from webhook_to_track.presets.builders import hmac_preset
+from webhook_to_track.presets.handshakes import front_challenge, slack_url_verification
 from webhook_to_track.presets.preset import Preset
 from webhook_to_track.signatures import HmacScheme, TimestampSpec
 
@@ -189,6 +191,10 @@ LEMONSQUEEZY: Final = hmac_preset(
 )
 
 SENDERS: Final[tuple[Preset, ...]] = (
-    ZENDESK, INTERCOM, SHOPIFY, HELPSCOUT, FRONT_APP, FRONT_RULE, SLACK, SLACK_FORM,
+    ZENDESK, INTERCOM, SHOPIFY, HELPSCOUT,
+    replace(FRONT_APP, handshake=front_challenge),
+    FRONT_RULE,
+    replace(SLACK, handshake=slack_url_verification),
+    SLACK_FORM,
     SLACK_INTERACTIVITY, GITHUB, GITHUB_FORM, SQUARE, MAXIO, CALENDLY, TYPEFORM, LEMONSQUEEZY,
 )  # fmt: skip

@@ -9,13 +9,15 @@ from typing import Any
 
 from webhook_to_track.delivery import BodyFormat
 from webhook_to_track.errors import ConfigurationError
+from webhook_to_track.presets.handshakes import Handshake
 from webhook_to_track.presets.options import OptionSpec
 from webhook_to_track.rules.problems import did_you_mean
 from webhook_to_track.signatures import Clock, Verifier
 
 MakeVerifier = Callable[[Sequence[str], Mapping[str, Any], Clock], Verifier]
 MakeHeaders = Callable[[bytes, str, int, Mapping[str, Any]], dict[str, str]]
-# {"path": "<dotted path>"}, {"header": "<name>" or (names...)}, or {} for the body hash.
+# {"path": "<dotted path>"}, {"header": "<name>" or (names...)}, {"each": "<path in each
+# element of an array body>"}, or {} for the body hash.
 DeliveryIdDefault = Mapping[str, str | tuple[str, ...]]
 
 
@@ -34,6 +36,7 @@ class Preset:
     body_format: BodyFormat = "json"
     content_type: str = "application/json"
     user_agent: str = "webhook-to-track-signing-lab"
+    handshake: Handshake | None = None  # a setup request answered with a challenge
 
     def resolve_options(self, given: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Defaults filled in, with one problem per unknown, missing or invalid option."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.factories import PAYLOADS
+from webhook_to_track.delivery import parse_body
 from webhook_to_track.registry import load_registry
 from webhook_to_track.validation import validate_track
 
@@ -23,23 +24,25 @@ DELIVERY_ID = "delivery-0001"
 
 
 def cases() -> list[tuple[str, str, Path, Path]]:
-    found = []
-    for expected in sorted(FIXTURES.glob("*/*.expected.json")):
-        source = expected.parent.name
-        name = expected.name.removesuffix(".expected.json")
-        given = expected.with_name(f"{name}.input.json")
-        if not given.exists():
-            given = PAYLOADS / source / f"{name}.json"
-        found.append((source, name, given, expected))
-    return found
+    """(source, case, input file, expected file): every sample payload in events/payloads and
+    every extra ``<case>.input.<ext>`` under tests/fixtures/<source>/ (form senders' raw bodies
+    are .form files)."""
+    found = {}
+    for given in sorted(PAYLOADS.glob("*/*")):
+        if given.is_file():
+            found[(given.parent.name, given.stem)] = given
+    for given in sorted(FIXTURES.glob("*/*.input.*")):
+        found[(given.parent.name, given.name.split(".input.")[0])] = given
+    return [
+        (source, name, given, FIXTURES / source / f"{name}.expected.json")
+        for (source, name), given in sorted(found.items())
+    ]
 
 
 def mapped(source: str, given: Path) -> dict[str, Any]:
-    result = (
-        load_registry()
-        .get(source)
-        .rules.map(json.loads(given.read_bytes()), delivery_id=DELIVERY_ID)
-    )
+    compiled = load_registry().get(source)
+    payload = parse_body(given.read_bytes(), compiled.preset.body_format)
+    result = compiled.rules.map(payload, delivery_id=DELIVERY_ID)
     outcome: dict[str, Any] = {
         "matched": list(result.matched),
         "events": [item.event for item in result.events],
@@ -52,6 +55,7 @@ def mapped(source: str, given: Path) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("source", "name", "given", "expected"), cases(), ids=lambda v: str(v))
 def test_mapping_matches_the_golden_file(source, name, given, expected):
+    assert expected.exists(), f"no golden file: run python -m tests.unit.rules.test_golden {source}"
     outcome = mapped(source, given)
 
     assert outcome == json.loads(expected.read_text("utf-8"))
@@ -59,19 +63,22 @@ def test_mapping_matches_the_golden_file(source, name, given, expected):
         validate_track(event)
 
 
-def test_every_sample_payload_has_a_golden_file():
-    names = {(source, name) for source, name, _, _ in cases()}
-    samples = {(p.parent.name, p.name.removesuffix(".json")) for p in PAYLOADS.glob("*/*.json")}
+def test_every_golden_file_has_an_input():
+    expected = {p for _, _, _, p in cases()}
 
-    assert samples <= names
+    assert set(FIXTURES.glob("*/*.expected.json")) <= expected
 
 
-def regenerate() -> None:
+def regenerate(sources: list[str]) -> None:
+    """Write the expected files of these sources (all when empty); review every diff."""
     for source, _, given, expected in cases():
+        if sources and source not in sources:
+            continue
         text = json.dumps(mapped(source, given), indent=2, ensure_ascii=False) + "\n"
+        expected.parent.mkdir(parents=True, exist_ok=True)
         expected.write_text(text, "utf-8")
         print(f"wrote {expected.relative_to(FIXTURES)}", file=sys.stderr)
 
 
 if __name__ == "__main__":
-    regenerate()
+    regenerate(sys.argv[1:])

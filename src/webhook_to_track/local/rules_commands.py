@@ -1,0 +1,125 @@
+"""``webhook-to-track rules check | try | events``: check source files before deploying, see what
+a payload maps to (and why a rule did not match), and list every event name the rules emit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path as FsPath
+from typing import Any
+
+from webhook_to_track.delivery import parse_body
+from webhook_to_track.errors import MalformedBodyError
+from webhook_to_track.registry import Registry, source_files
+from webhook_to_track.rules import Problems, check_source_document, event_names
+from webhook_to_track.rules.match import compile_pattern
+from webhook_to_track.rules.paths import MISSING, PathError, parse_path
+
+
+def _documents(sources_dir: FsPath | None) -> list[tuple[str, Any]]:
+    """(source name, parsed document or the JSON error text) for every source file."""
+    documents: list[tuple[str, Any]] = []
+    for file_name, text in source_files(sources_dir):
+        try:
+            documents.append((file_name.removesuffix(".json"), json.loads(text)))
+        except ValueError as exc:
+            documents.append((file_name.removesuffix(".json"), f"not valid JSON: {exc}"))
+    return documents
+
+
+def check(sources_dir: FsPath | None) -> int:
+    """Print every problem of every source file; 0 when all would load."""
+    documents = _documents(sources_dir)
+    problems: list[str] = []
+    for name, document in documents:
+        if isinstance(document, str):
+            problems.append(f"{name}.json: /: {document}")
+        else:
+            problems.extend(check_source_document(name, document))
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} problem(s) in {len(documents)} source file(s)")
+        return 1
+    rules = sum(len(d.get("rules", [])) for _, d in documents if isinstance(d, dict))
+    print(f"ok: {len(documents)} source files, {rules} rules")
+    return 0
+
+
+def _value_text(value: Any) -> str:
+    return "missing" if value is MISSING else json.dumps(value, ensure_ascii=False)[:80]
+
+
+def _why_not(rule: dict[str, Any], payload: Any) -> list[str]:
+    """The match keys of ``rule`` that this payload fails, with the value it has there."""
+    reasons: list[str] = []
+    for key, alternatives in (rule.get("match") or {}).items():
+        single = compile_pattern({key: alternatives}, "", Problems("-"))
+        if single.test(payload, payload):
+            continue
+        if key == "$or":
+            reasons.append("none of the $or branches matches")
+            continue
+        try:
+            value = parse_path(key).get(payload)
+        except PathError:
+            value = MISSING
+        wanted = json.dumps(alternatives, ensure_ascii=False)
+        reasons.append(f"{key} is {_value_text(value)}, wanted {wanted}")
+    return reasons
+
+
+def _print_unmatched(document: dict[str, Any], payload: Any) -> None:
+    print("No rule matched this payload:")
+    for rule in document.get("rules", []):
+        if rule.get("enabled", True) is False:
+            print(f"  {rule.get('id')}: disabled")
+            continue
+        reasons = _why_not(rule, payload) or ["matches; its events' when filtered everything"]
+        print(f"  {rule.get('id')}: " + "; ".join(reasons))
+
+
+def try_payload(registry: Registry, sources_dir: FsPath | None, name: str, file: FsPath) -> int:
+    """Print the events a payload file yields for source ``name``, or why nothing matched."""
+    source = registry.get(name)
+    try:
+        payload = parse_body(file.read_bytes(), source.preset.body_format)
+    except MalformedBodyError as exc:
+        print(f"{file}: {exc} (source {name} sends {source.preset.body_format})")
+        return 1
+    result = source.rules.map(payload, delivery_id="rules-try")
+    for item in result.events:
+        print(f"# rule {item.rule}, event {item.index}")
+        print(json.dumps(item.event, indent=2, ensure_ascii=False))
+    for rejection in result.rejected:
+        print(f"# rejected: {json.dumps(rejection.to_dict(), ensure_ascii=False)}")
+    for dropped in result.dropped:
+        print(f"# metadata dropped: {json.dumps(dropped.to_dict(), ensure_ascii=False)}")
+    if not result.matched:
+        document = dict(_documents(sources_dir))[name]
+        _print_unmatched(document, payload)
+    elif not result.events and not result.rejected:
+        print(f"Rules {', '.join(result.matched)} matched, but every event's when filtered it out.")
+    return 0
+
+
+def list_events(sources_dir: FsPath | None, names: Iterable[str] = ()) -> int:
+    """Print every event name each source can emit; 1 when a name cannot be listed."""
+    wanted = set(names)
+    problems: list[str] = []
+    total = 0
+    for name, document in _documents(sources_dir):
+        if (wanted and name not in wanted) or isinstance(document, str):
+            continue
+        listed, unlisted = event_names(document, f"{name}.json")
+        for event_name in listed:
+            print(f"{name}\t{event_name}")
+        total += len(listed)
+        problems.extend(unlisted)
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} event name(s) cannot be listed: they come from free payload text")
+        return 1
+    print(f"{total} event names (Userpilot allows 10,000 distinct names per app)")
+    return 0
