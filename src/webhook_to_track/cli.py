@@ -8,12 +8,17 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 
 from webhook_to_track.errors import ConfigurationError, UnknownSourceError
-from webhook_to_track.local.events import event_body, make_apigw_event
+from webhook_to_track.local.events import (
+    event_body,
+    is_sample_payload,
+    make_apigw_event,
+    sample_headers,
+)
 from webhook_to_track.registry import Registry, Source, load_registry
 from webhook_to_track.request import parse_request
 from webhook_to_track.signing_keys import SecretsDocument, parse_secrets_document
@@ -77,14 +82,32 @@ def _signing_secret(environment: dict[str, str], source: str) -> str:
     return secrets[0]
 
 
-def signed_event(source: Source, body: bytes, secret: str, timestamp: int) -> dict[str, Any]:
-    """An API Gateway event carrying ``body`` signed exactly as the sender would."""
+def signed_event(
+    source: Source,
+    body: bytes,
+    secret: str,
+    timestamp: int,
+    extra_headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """An API Gateway event carrying ``body`` signed exactly as the sender would, with the
+    sample's other headers (e.g. x-shopify-topic)."""
     headers = {
         "content-type": source.preset.content_type,
         "user-agent": source.preset.user_agent,
+        **(extra_headers or {}),
         **source.sign(body, secret, timestamp),
     }
     return make_apigw_event(source.name, body, headers, now=timestamp)
+
+
+def _payload(path: Path) -> tuple[bytes, dict[str, str]]:
+    """A sample's raw body and its sidecar headers."""
+    try:
+        return path.read_bytes(), sample_headers(path)
+    except FileNotFoundError:
+        raise CommandError(f"{path}: no such file") from None
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 # --- sign ---------------------------------------------------------------------------------------
@@ -102,11 +125,12 @@ def command_sign(args: argparse.Namespace) -> int:
     source = _source(_registry(args), args.source)
     _, environment = _local_environment(args)
     secret = args.secret or _signing_secret(environment, source.name)
-    body = Path(args.payload).read_bytes()
+    body, extra = _payload(Path(args.payload))
     timestamp = int(args.timestamp if args.timestamp is not None else time.time())
     if args.format == "curl":
         headers = {
             "content-type": source.preset.content_type,
+            **extra,
             **source.sign(body, secret, timestamp),
         }
         url = (
@@ -116,9 +140,8 @@ def command_sign(args: argparse.Namespace) -> int:
         )
         print(_curl(source, Path(args.payload), headers, url))
     else:
-        print(
-            json.dumps(signed_event(source, body, secret, timestamp), indent=2, ensure_ascii=False)
-        )
+        event = signed_event(source, body, secret, timestamp, extra)
+        print(json.dumps(event, indent=2, ensure_ascii=False))
     return 0
 
 
@@ -141,19 +164,24 @@ def command_events(args: argparse.Namespace) -> int:
         source = _source(registry, payload_dir.name)
         secret = _signing_secret(environment, source.name)
         # Any file: JSON senders' samples are .json, form senders' are .form (raw bodies).
-        payloads = sorted(p for p in payload_dir.iterdir() if p.is_file())
+        payloads = sorted(p for p in payload_dir.iterdir() if is_sample_payload(p))
         for payload in payloads:
-            event = signed_event(source, payload.read_bytes(), secret, now)
+            event = signed_event(source, *_signed_parts(payload, secret, now))
             _write_event(events_dir / source.name / f"{payload.stem}.json", event)
             written += 1
         if payloads:  # the same first payload, signed with a secret nobody configured: a 401
-            event = signed_event(source, payloads[0].read_bytes(), BAD_SIGNING_KEY, now)
+            event = signed_event(source, *_signed_parts(payloads[0], BAD_SIGNING_KEY, now))
             _write_event(events_dir / source.name / BAD_SIGNATURE_EVENT, event)
             written += 1
     print(
         f"wrote {written} signed events under {events_dir}/ (valid for {_tolerance_note(registry)})"
     )
     return 0
+
+
+def _signed_parts(payload: Path, secret: str, now: int) -> tuple[bytes, str, int, dict[str, str]]:
+    body, extra = _payload(payload)
+    return body, secret, now, extra
 
 
 def _tolerance_note(registry: Registry) -> str:
@@ -236,11 +264,7 @@ def command_invoke(args: argparse.Namespace) -> int:
     )
     if args.sources_dir:
         environment["SOURCES_DIR"] = args.sources_dir
-    for item in args.env:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise CommandError(f"--env takes NAME=VALUE, not {item!r}")
-        environment[name] = value
+    environment.update(_pair(item, "--env") for item in args.env)
     response = _run_handler(event, environment, template)
     _print_response(response)
     return 0 if 200 <= int(response["statusCode"]) < 300 else 1
@@ -264,13 +288,21 @@ def command_rules_try(args: argparse.Namespace) -> int:
 
     registry = _registry(args)
     _source(registry, args.source)  # a clear error for an unknown source
-    return try_payload(registry, _sources_dir(args), args.source, Path(args.payload))
+    headers = dict(_pair(item, "--header") for item in args.header)
+    return try_payload(registry, _sources_dir(args), args.source, Path(args.payload), headers)
 
 
 def command_rules_events(args: argparse.Namespace) -> int:
     from webhook_to_track.local.rules_commands import list_events
 
     return list_events(_sources_dir(args), args.sources)
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name:
+        raise CommandError(f"{option} takes NAME=VALUE, not {item!r}")
+    return name, value
 
 
 # --- main ---------------------------------------------------------------------------------------
@@ -330,6 +362,13 @@ def _parser() -> argparse.ArgumentParser:
     trial = checks.add_parser("try", parents=[common], help="the events a payload file yields")
     trial.add_argument("source")
     trial.add_argument("payload", help="the raw body file, as the sender sends it")
+    trial.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a request header the rules read ($headers.<name>)",
+    )
     trial.set_defaults(run=command_rules_try)
     names = checks.add_parser("events", parents=[common], help="every event name the rules emit")
     names.add_argument("sources", nargs="*", help="only these sources (default: all)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,7 @@ IGNORED = 200
 class Delivery:
     key: DeliveryKey
     payload: Any
+    headers: Mapping[str, str]
 
 
 def verify(
@@ -57,7 +59,8 @@ def open_delivery(request: WebhookRequest, source: Source) -> Delivery:
     """Parse a verified request's body (JSON or the sender's form encoding) and find its
     delivery id (raises MalformedBodyError)."""
     payload = parse_body(request.body, source.preset.body_format)
-    return Delivery(DeliveryKey(source.name, source.delivery_id.find(payload, request)), payload)
+    key = DeliveryKey(source.name, source.delivery_id.find(payload, request))
+    return Delivery(key, payload, request.headers)
 
 
 def handshake_reply(
@@ -70,7 +73,13 @@ def handshake_reply(
 
 
 def process_delivery(
-    *, delivery: DeliveryKey, payload: Any, rules: RuleSet, sink: EventSink, deadline: Deadline
+    *,
+    delivery: DeliveryKey,
+    payload: Any,
+    rules: RuleSet,
+    sink: EventSink,
+    deadline: Deadline,
+    headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Map, validate and forward every event of one delivery; return the summary to store.
 
@@ -79,7 +88,7 @@ def process_delivery(
             so the sender's retry runs the whole delivery again).
         UpstreamAuthError: Userpilot refused the API key.
     """
-    mapped = rules.map(payload, delivery_id=delivery.delivery_id)
+    mapped = rules.map(payload, delivery_id=delivery.delivery_id, headers=headers)
     summary: dict[str, Any] = {"source": delivery.source, "delivery_id": delivery.delivery_id}
     if not mapped.events and not mapped.rejected:
         reason = "rules matched but no event applied" if mapped.matched else "no rule matched"
@@ -160,6 +169,7 @@ def process(
     kwargs: dict[str, Any] = {
         "delivery": delivery.key,
         "payload": delivery.payload,
+        "headers": delivery.headers,
         "rules": source.rules,
         "sink": make_sink(settings, secrets),
         "deadline": Deadline.after(settings.forward_policy.budget(remaining_ms)),

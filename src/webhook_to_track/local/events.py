@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from webhook_to_track.request import lowercase_headers
@@ -89,3 +91,23 @@ def event_body(event: Mapping[str, Any]) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(body)
     return str(body).encode("utf-8")
+
+
+HEADERS_SUFFIX = ".headers.json"
+
+
+def is_sample_payload(path: Path) -> bool:
+    """A payload file of events/payloads/<source>/ (not a headers sidecar)."""
+    return path.is_file() and not path.name.endswith(HEADERS_SUFFIX)
+
+
+def sample_headers(payload: Path) -> dict[str, str]:
+    """The headers a sample sends besides its signature (e.g. x-shopify-topic), from
+    ``<case>.headers.json`` next to ``<case>.<ext>``; none when there is no such file."""
+    sidecar = payload.with_name(payload.stem + HEADERS_SUFFIX)
+    if not sidecar.exists():
+        return {}
+    headers = json.loads(sidecar.read_text("utf-8"))
+    if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
+        raise ValueError(f"{sidecar}: expected an object of header name -> string value")
+    return {str(name).lower(): value for name, value in headers.items()}

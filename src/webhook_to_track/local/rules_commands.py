@@ -4,12 +4,13 @@ a payload maps to (and why a rule did not match), and list every event name the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
 from webhook_to_track.delivery import parse_body
 from webhook_to_track.errors import MalformedBodyError
+from webhook_to_track.local.events import sample_headers
 from webhook_to_track.registry import Registry, source_files
 from webhook_to_track.rules import Problems, check_source_document, event_names
 from webhook_to_track.rules.match import compile_pattern
@@ -79,15 +80,23 @@ def _print_unmatched(document: dict[str, Any], payload: Any) -> None:
         print(f"  {rule.get('id')}: " + "; ".join(reasons))
 
 
-def try_payload(registry: Registry, sources_dir: FsPath | None, name: str, file: FsPath) -> int:
-    """Print the events a payload file yields for source ``name``, or why nothing matched."""
+def try_payload(
+    registry: Registry,
+    sources_dir: FsPath | None,
+    name: str,
+    file: FsPath,
+    headers: Mapping[str, str] | None = None,
+) -> int:
+    """Print the events a payload file yields for source ``name`` (with the sample's sidecar
+    headers, then ``headers``), or why nothing matched."""
     source = registry.get(name)
     try:
         payload = parse_body(file.read_bytes(), source.preset.body_format)
     except MalformedBodyError as exc:
         print(f"{file}: {exc} (source {name} sends {source.preset.body_format})")
         return 1
-    result = source.rules.map(payload, delivery_id="rules-try")
+    seen = {**sample_headers(file), **{k.lower(): v for k, v in (headers or {}).items()}}
+    result = source.rules.map(payload, delivery_id="rules-try", headers=seen)
     for item in result.events:
         print(f"# rule {item.rule}, event {item.index}")
         print(json.dumps(item.event, indent=2, ensure_ascii=False))

@@ -9,6 +9,7 @@ structures here are built by :mod:`webhook_to_track.rules.compiler`.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from webhook_to_track.rules.normalise import (
     trim_generated,
     user_id_of,
 )
-from webhook_to_track.rules.paths import MISSING, Path, Reader
+from webhook_to_track.rules.paths import MISSING, Path, Reader, request_headers
 from webhook_to_track.rules.values import ValueSpec
 
 MAX_ITEMS: Final = 500
@@ -366,19 +367,27 @@ class RuleSet:
     def rule_ids(self) -> tuple[str, ...]:
         return tuple(rule.id for rule in self.rules)
 
-    def map(self, payload: Any, *, delivery_id: str | None = None) -> MappingResult:
+    def map(
+        self,
+        payload: Any,
+        *,
+        delivery_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> MappingResult:
         """Every event the payload yields, normalised for Userpilot; never raises.
 
         ``delivery_id`` is the sender's delivery id: the ``source_event_id`` metadata falls back
-        to it when the source file names no event id.
+        to it when the source file names no event id. ``headers`` (lowercased names) are what
+        ``$headers.<name>`` paths read.
         """
         run = _Run(payload, delivery_id)
         matched: list[str] = []
-        for rule in self.rules:
-            if rule.match.test(payload, payload):
-                matched.append(rule.id)
-                for spec in rule.events:
-                    spec.emit(run)
+        with request_headers(headers):
+            for rule in self.rules:
+                if rule.match.test(payload, payload):
+                    matched.append(rule.id)
+                    for spec in rule.events:
+                        spec.emit(run)
         return MappingResult(
             tuple(matched), tuple(run.events), tuple(run.rejected), tuple(run.dropped)
         )

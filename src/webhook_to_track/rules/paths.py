@@ -1,11 +1,16 @@
 """Paths into a payload: ``a.b[0].c``, ``a.b[-1]``, ``['odd.key']``, rooted at ``$`` (optional)
-or at ``@``, the current ``for_each`` item. Each path compiles once into a getter closure."""
+or at ``@``, the current ``for_each`` item; and ``$headers.<name>``, a request header (for
+senders that put the event type only there: X-Shopify-Topic, X-GitHub-Event,
+X-HelpScout-Event). Each path compiles once into a getter closure."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final
 
 
@@ -31,6 +36,42 @@ MAX_DEPTH: Final = 32
 MAX_PATH_TEXT: Final = 500
 ITEM: Final = "@"
 """The first character of a path that reads the current ``for_each`` item."""
+
+HEADERS: Final = "$headers"
+"""The root of paths that read a request header: ``$headers.x-shopify-topic``."""
+# Rules must never copy credentials into analytics: such headers cannot be read at all.
+_CREDENTIAL_WORDS: Final = (
+    "authorization",
+    "cookie",
+    "signature",
+    "secret",
+    "token",
+    "auth",
+    "key",
+)
+_HEADER_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
+# The request's lowercased headers while RuleSet.map runs (a context variable: per thread/task).
+_REQUEST_HEADERS: ContextVar[Mapping[str, str]] = ContextVar(
+    "webhook_request_headers", default=MappingProxyType({})
+)
+
+
+@contextmanager
+def request_headers(headers: Mapping[str, str] | None) -> Iterator[None]:
+    """Make ``headers`` (lowercased names) what ``$headers.<name>`` paths read in this block."""
+    token = _REQUEST_HEADERS.set(headers if headers is not None else MappingProxyType({}))
+    try:
+        yield
+    finally:
+        _REQUEST_HEADERS.reset(token)
+
+
+def _header_reader(name: str) -> Reader:
+    def read(root: Any, current: Any) -> Any:
+        return _REQUEST_HEADERS.get().get(name, MISSING)
+
+    return read
+
 
 Reader = Callable[[Any, Any], Any]
 """(root payload, current for_each item) -> value or MISSING; never raises. Outside for_each the
@@ -138,7 +179,17 @@ class Path:
     read: Reader = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "read", compile_reader(self.keys, self.item))
+        if self.header is not None:
+            object.__setattr__(self, "read", _header_reader(self.header))
+        else:
+            object.__setattr__(self, "read", compile_reader(self.keys, self.item))
+
+    @property
+    def header(self) -> str | None:
+        """The header a ``$headers.<name>`` path reads, else None."""
+        if not self.item and len(self.keys) == 2 and self.keys[0] == HEADERS:
+            return str(self.keys[1])
+        return None
 
     def get(self, root: Any) -> Any:
         """The value at this path in ``root`` (an ``@`` path reads ``root`` as the item), or
@@ -157,10 +208,19 @@ def parse_path(text: Any) -> Path:
         raise PathError("a path must be a non-empty string")
     if len(text) > MAX_PATH_TEXT:
         raise PathError(f"a path is at most {MAX_PATH_TEXT} characters")
+    if text == HEADERS or text.startswith(HEADERS + "."):
+        return _header_path(text)
     item = text.startswith(ITEM)
     body = text[1:] if item or text.startswith("$") else text
     if item and body and body[0] not in ".[":
         raise PathError(f"{text!r}: write '@.key' or '@[0]' for the for_each item")
+    keys = _segments(text, body)
+    if len(keys) > MAX_DEPTH:
+        raise PathError(f"{text!r} is deeper than {MAX_DEPTH} levels")
+    return Path(text=text, keys=tuple(keys), item=item)
+
+
+def _segments(text: str, body: str) -> list[str | int]:
     keys: list[str | int] = []
     position = 0
     while position < len(body):
@@ -176,6 +236,13 @@ def parse_path(text: Any) -> Path:
         else:
             keys.append(match["quoted"])
         position = match.end()
-    if len(keys) > MAX_DEPTH:
-        raise PathError(f"{text!r} is deeper than {MAX_DEPTH} levels")
-    return Path(text=text, keys=tuple(keys), item=item)
+    return keys
+
+
+def _header_path(text: str) -> Path:
+    name = text[len(HEADERS) + 1 :].lower()
+    if not _HEADER_NAME.fullmatch(name):
+        raise PathError(f"{text!r}: write $headers.<header-name>, e.g. $headers.x-shopify-topic")
+    if any(word in name for word in _CREDENTIAL_WORDS):
+        raise PathError(f"{text!r}: headers carrying credentials or signatures cannot be read")
+    return Path(text=text, keys=(HEADERS, name))

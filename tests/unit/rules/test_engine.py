@@ -782,3 +782,34 @@ def test_all_problems_are_reported_at_once():
         "t.json: /rules/1/events/0/user_id/paht: unknown key 'paht' (did you mean 'path'?)",
         "t.json: /rules/1/events/0/user_id: name exactly one of path, template or literal",
     ]
+
+
+def test_rules_can_match_and_read_request_headers():
+    rules = compile_doc(
+        {
+            "rules": [
+                {
+                    "id": "orders",
+                    "match": {"$headers.x-shopify-topic": ["orders/create", "orders/paid"]},
+                    "events": [
+                        {
+                            "event_name": {
+                                "template": "shopify_{{$headers.x-shopify-topic}}",
+                                "transform": [{"replace": {"from": "/", "to": "_"}}],
+                            },
+                            "user_id": {"path": "email"},
+                            "metadata": {"shop": {"path": "$headers.x-shopify-shop-domain"}},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    headers = {"x-shopify-topic": "orders/paid", "x-shopify-shop-domain": "acme.myshopify.com"}
+
+    result = rules.map({"email": "a@b.c"}, headers=headers)
+    ignored = rules.map({"email": "a@b.c"}, headers={"x-shopify-topic": "carts/update"})
+
+    assert [e.event["event_name"] for e in result.events] == ["shopify_orders_paid"]
+    assert result.events[0].event["metadata"]["shop"] == "acme.myshopify.com"
+    assert ignored.matched == ()

@@ -15,6 +15,7 @@ import pytest
 
 from tests.factories import PAYLOADS
 from webhook_to_track.delivery import parse_body
+from webhook_to_track.local.events import is_sample_payload, sample_headers
 from webhook_to_track.registry import load_registry
 from webhook_to_track.validation import validate_track
 
@@ -29,10 +30,11 @@ def cases() -> list[tuple[str, str, Path, Path]]:
     are .form files)."""
     found = {}
     for given in sorted(PAYLOADS.glob("*/*")):
-        if given.is_file():
+        if is_sample_payload(given):
             found[(given.parent.name, given.stem)] = given
     for given in sorted(FIXTURES.glob("*/*.input.*")):
-        found[(given.parent.name, given.name.split(".input.")[0])] = given
+        if is_sample_payload(given):
+            found[(given.parent.name, given.name.split(".input.")[0])] = given
     return [
         (source, name, given, FIXTURES / source / f"{name}.expected.json")
         for (source, name), given in sorted(found.items())
@@ -42,7 +44,9 @@ def cases() -> list[tuple[str, str, Path, Path]]:
 def mapped(source: str, given: Path) -> dict[str, Any]:
     compiled = load_registry().get(source)
     payload = parse_body(given.read_bytes(), compiled.preset.body_format)
-    result = compiled.rules.map(payload, delivery_id=DELIVERY_ID)
+    # Headers the sample sends besides its signature: <case>.headers.json (or
+    # <case>.input.headers.json) next to the input.
+    result = compiled.rules.map(payload, delivery_id=DELIVERY_ID, headers=sample_headers(given))
     outcome: dict[str, Any] = {
         "matched": list(result.matched),
         "events": [item.event for item in result.events],

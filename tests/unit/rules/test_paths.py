@@ -91,3 +91,37 @@ def test_missing_is_falsy_and_not_none():
 def test_bad_paths_are_refused_with_a_reason(path):
     with pytest.raises(PathError):
         parse_path(path)
+
+
+# --- $headers.<name>: a request header, for senders that put the event type there ----------------
+
+
+def test_header_paths_read_the_request_headers_while_mapping():
+    from webhook_to_track.rules.paths import request_headers
+
+    path = parse_path("$headers.X-Shopify-Topic")
+
+    assert path.header == "x-shopify-topic"
+    assert path.get({"x-shopify-topic": "payload keys are not headers"}) is MISSING
+    with request_headers({"x-shopify-topic": "orders/create"}):
+        assert path.get({}) == "orders/create"
+    assert path.get({}) is MISSING
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "$headers",
+        "$headers.",
+        "$headers.a.b",
+        "$headers.authorization",
+        "$headers.x-hub-signature-256",
+        "$headers.stripe-signature",
+        "$headers.x-webhook-token",
+        "$headers.cookie",
+        "$headers.x-api-key",
+    ],
+)
+def test_bad_or_credential_header_paths_are_refused(text):
+    with pytest.raises(PathError):
+        parse_path(text)
