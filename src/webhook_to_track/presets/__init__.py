@@ -24,6 +24,7 @@ from webhook_to_track.presets.catalog import (
     TWILIO,
     TWILIO_JSON,
 )
+from webhook_to_track.presets.generic import GENERIC_HMAC
 from webhook_to_track.presets.hmac_senders import SENDERS
 from webhook_to_track.presets.options import OptionKind, OptionSpec
 from webhook_to_track.presets.preset import Preset
@@ -47,6 +48,7 @@ PRESETS: Final[Mapping[str, Preset]] = {
             FRESHDESK_TOKEN,
             PADDLE,
             RECURLY,
+            GENERIC_HMAC,
             *SENDERS,
         ),
         key=lambda p: p.name,

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-OptionKind = Literal["integer", "url", "header", "choice"]
+OptionKind = Literal["integer", "url", "header", "choice", "text"]
 
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 # Printable ASCII without space: a URL exactly as registered with the sender, percent-encoded.
 _URL_TEXT: Final = re.compile(r"[\x21-\x7e]{1,2048}")
 _LOCAL_HOSTS: Final = frozenset({"localhost", "127.0.0.1"})
+_TEXT: Final = re.compile(r"[\x20-\x7e]{0,200}")  # printable ASCII, spaces included
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,7 @@ class OptionSpec:
             "url": "absolute https URL",
             "header": "header name",
             "choice": "one of " + ", ".join(self.choices),
+            "text": "text",
         }[self.kind]
         return f"{kind}, required" if self.required else f"{kind}, default {self.default}"
 
@@ -69,6 +71,17 @@ def header(default: str, help: str) -> OptionSpec:
 def choice(default: str, choices: tuple[str, ...], help: str) -> OptionSpec:
     """One of ``choices``."""
     return OptionSpec("choice", help, default, choices=choices)
+
+
+def text(default: str, help: str) -> OptionSpec:
+    """Printable ASCII text of at most 200 characters (may be empty)."""
+    return OptionSpec("text", help, default)
+
+
+def _text_problem(spec: OptionSpec, value: Any) -> str | None:
+    if not isinstance(value, str) or not _TEXT.fullmatch(value):
+        return "must be printable ASCII text of at most 200 characters"
+    return None
 
 
 def _integer_problem(spec: OptionSpec, value: Any) -> str | None:
@@ -119,4 +132,5 @@ _PROBLEMS: Final = {
     "url": _url_problem,
     "header": _header_problem,
     "choice": _choice_problem,
+    "text": _text_problem,
 }

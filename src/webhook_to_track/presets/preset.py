@@ -37,6 +37,8 @@ class Preset:
     content_type: str = "application/json"
     user_agent: str = "webhook-to-track-signing-lab"
     handshake: Handshake | None = None  # a setup request answered with a challenge
+    # Problems between options (each valid alone), e.g. the generic scheme's template.
+    check_options: Callable[[Mapping[str, Any]], list[str]] | None = None
 
     def resolve_options(self, given: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """Defaults filled in, with one problem per unknown, missing or invalid option."""
@@ -55,6 +57,8 @@ class Preset:
                 problems.append(problem)
             if value is not None:
                 resolved[name] = value
+        if not problems and self.check_options is not None:
+            problems.extend(self.check_options(resolved))
         return resolved, problems
 
     def build(

@@ -58,6 +58,15 @@ SIGNATURE_HEADER: dict[str, str] = {
     "calendly": "calendly-webhook-signature",
     "typeform": "typeform-signature",
     "lemonsqueezy": "x-signature",
+    "hmac": "x-acme-signature",
+}
+# The generic preset, configured as a sender the catalog does not know (Acme): a prefixed
+# hex HMAC of "{timestamp}.{body}" with the timestamp in its own header.
+GENERIC_OPTIONS: dict[str, Any] = {
+    "header": "X-Acme-Signature",
+    "prefix": "sha256=",
+    "template": "{timestamp}.{body}",
+    "timestamp_header": "x-acme-timestamp",
 }
 STANDARD_WEBHOOKS = ("standard-webhooks", "svix", "clerk", "resend")
 # The value prefix of each signature, where the sender writes one.
@@ -70,6 +79,7 @@ PREFIX: dict[str, str] = {
     **dict.fromkeys(("github", "github-form"), "sha256="),
     "calendly": "v1=",
     "typeform": "sha256=",
+    "hmac": "sha256=",
 }
 # Presets whose content includes a timestamp, with its unit as sent.
 TIMESTAMP_UNIT: dict[str, str] = {
@@ -82,6 +92,7 @@ TIMESTAMP_UNIT: dict[str, str] = {
     "front-app": "ms",
     **dict.fromkeys(("slack", "slack-form", "slack-interactivity"), "s"),
     "calendly": "s",
+    "hmac": "s",
 }
 # Presets that sign the public URL.
 URL_SIGNED = ("hubspot", "hubspot-v2", "twilio", "twilio-json", "square")
@@ -168,6 +179,8 @@ def case(name: str) -> Case:
     else:
         secrets = (f"{name}-secret-2026", f"{name}-secret-2025", f"{name}-not-the-secret")
     options = {"url": URL} if name in URL_SIGNED else {}
+    if name == "hmac":
+        options = GENERIC_OPTIONS
     return Case(name, *secrets, options=options)
 
 
