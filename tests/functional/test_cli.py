@@ -154,3 +154,108 @@ def test_bad_input_is_a_clear_error_not_a_traceback(capsys, argv, message):
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+# --- rules check | try | events -------------------------------------------------------------------
+
+
+def write_source(directory, name, document):
+    (directory / f"{name}.json").write_text(json.dumps(document))
+
+
+def payload_at(directory, document):
+    """A payload file outside the sources folder."""
+    path = directory.parent / f"{directory.name}-payload.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+GOOD = {
+    "signature": {"preset": "stripe"},
+    "rules": [
+        {
+            "id": "paid",
+            "match": {"type": ["invoice.paid"], "data.amount": [{"numeric": [">", 0]}]},
+            "events": [{"event_name": "invoice_paid", "user_id": {"path": "data.user"}}],
+        }
+    ],
+}
+
+
+def test_rules_check_passes_on_the_shipped_files(capsys):
+    assert main(["rules", "check"]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+
+
+def test_rules_check_lists_every_problem_with_its_pointer(capsys, tmp_path):
+    write_source(tmp_path, "good", GOOD)
+    broken = {
+        **GOOD,
+        "rules": [{"id": "x", "match": {"type": "a"}, "events": [{"event_name": "e {{x}}"}]}],
+    }
+    write_source(tmp_path, "broken", broken)
+
+    assert main(["rules", "check", "--sources-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "broken.json: /rules/0/match/type: " in out
+    assert "broken.json: /rules/0/events/0/event_name: " in out
+    assert "good.json" not in out
+
+
+def test_rules_try_prints_the_events(capsys, tmp_path):
+    write_source(tmp_path, "good", GOOD)
+    payload_file = payload_at(
+        tmp_path, {"type": "invoice.paid", "data": {"amount": 5, "user": "u1"}}
+    )
+
+    assert main(["rules", "try", "--sources-dir", str(tmp_path), "good", str(payload_file)]) == 0
+    out = capsys.readouterr().out
+    assert "# rule paid, event 0" in out
+    assert '"event_name": "invoice_paid"' in out
+
+
+def test_rules_try_explains_why_nothing_matched(capsys, tmp_path):
+    write_source(tmp_path, "good", GOOD)
+    payload_file = payload_at(tmp_path, {"type": "invoice.paid", "data": {"amount": 0}})
+
+    assert main(["rules", "try", "--sources-dir", str(tmp_path), "good", str(payload_file)]) == 0
+    assert 'paid: data.amount is 0, wanted [{"numeric": [">", 0]}]' in capsys.readouterr().out
+
+
+def test_rules_try_reads_headers_the_rules_need(capsys, tmp_path):
+    document = {
+        **GOOD,
+        "rules": [
+            {
+                "id": "t",
+                "match": {"$headers.x-topic": ["a/b"]},
+                "events": [{"event_name": "topic_seen", "user_id": "u"}],
+            }
+        ],
+    }
+    write_source(tmp_path, "good", document)
+    payload_file = payload_at(tmp_path, {})
+
+    argv = ["rules", "try", "--sources-dir", str(tmp_path), "good", str(payload_file)]
+    assert main([*argv, "--header", "X-Topic=a/b"]) == 0
+    assert '"event_name": "topic_seen"' in capsys.readouterr().out
+
+
+def test_rules_events_lists_the_taxonomy_and_fails_on_free_text(capsys, tmp_path):
+    write_source(tmp_path, "good", GOOD)
+    assert main(["rules", "events", "--sources-dir", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "good\tinvoice_paid"
+
+    free = {
+        **GOOD,
+        "rules": [
+            {
+                "id": "f",
+                "match": {},
+                "events": [{"event_name": {"template": "ticket_{{subject}}"}, "user_id": "u"}],
+            }
+        ],
+    }
+    write_source(tmp_path, "free", free)
+    assert main(["rules", "events", "--sources-dir", str(tmp_path)]) == 1
+    assert "free.json: /rules/0/events/0/event_name: " in capsys.readouterr().out
