@@ -185,12 +185,16 @@ def _signed_parts(payload: Path, secret: str, now: int) -> tuple[bytes, str, int
 
 
 def _tolerance_note(registry: Registry) -> str:
-    tolerances = [
-        int(s.options["tolerance_s"])
+    """How long the freshly signed samples stay valid: the shortest tolerance wins."""
+    tolerances = sorted(
+        (int(s.options["tolerance_s"]), s.name)
         for s in registry.sources.values()
         if "tolerance_s" in s.options
-    ]
-    return f"{min(tolerances)} s" if tolerances else "ever: no timestamp is signed"
+    )
+    if not tolerances:
+        return "ever: no timestamp is signed"
+    (shortest, name), longest = tolerances[0], tolerances[-1][0]
+    return f"{shortest} s for {name}, up to {longest} s for the others"
 
 
 # --- invoke -------------------------------------------------------------------------------------

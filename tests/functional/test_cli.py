@@ -123,7 +123,7 @@ def test_events_refreshes_every_sample_plus_a_bad_signature(capsys, tmp_path):
     written = sorted(p.name for p in (tmp_path / "stripe").glob("*.json"))
     samples = sorted(p.name for p in (EVENTS / "payloads" / "stripe").glob("*.json"))
     assert written == sorted([*samples, "bad-signature.json"])
-    assert "valid for 300 s" in capsys.readouterr().out
+    assert "valid for 5 s for paddle, up to 300 s for the others" in capsys.readouterr().out
     event = json.loads((tmp_path / "stripe" / "invoice.paid.json").read_text())
     StripeVerifier([local_secret()]).verify(event["body"].encode(), event["headers"])
 
@@ -259,3 +259,22 @@ def test_rules_events_lists_the_taxonomy_and_fails_on_free_text(capsys, tmp_path
     write_source(tmp_path, "free", free)
     assert main(["rules", "events", "--sources-dir", str(tmp_path)]) == 1
     assert "free.json: /rules/0/events/0/event_name: " in capsys.readouterr().out
+
+
+def test_rules_try_explains_header_keys_with_the_headers_seen(capsys, tmp_path):
+    document = {
+        **GOOD,
+        "rules": [
+            {
+                "id": "t",
+                "match": {"$headers.x-topic": ["a/b"]},
+                "events": [{"event_name": "topic_seen", "user_id": "u"}],
+            }
+        ],
+    }
+    write_source(tmp_path, "good", document)
+    payload_file = payload_at(tmp_path, {})
+
+    argv = ["rules", "try", "--sources-dir", str(tmp_path), "good", str(payload_file)]
+    assert main([*argv, "--header", "x-topic=c/d"]) == 0
+    assert 't: $headers.x-topic is "c/d", wanted ["a/b"]' in capsys.readouterr().out

@@ -14,7 +14,7 @@ from webhook_to_track.local.events import sample_headers
 from webhook_to_track.registry import Registry, source_files
 from webhook_to_track.rules import Problems, check_source_document, event_names
 from webhook_to_track.rules.match import compile_pattern
-from webhook_to_track.rules.paths import MISSING, PathError, parse_path
+from webhook_to_track.rules.paths import MISSING, PathError, parse_path, request_headers
 
 
 def _documents(sources_dir: FsPath | None) -> list[tuple[str, Any]]:
@@ -51,8 +51,14 @@ def _value_text(value: Any) -> str:
     return "missing" if value is MISSING else json.dumps(value, ensure_ascii=False)[:80]
 
 
-def _why_not(rule: dict[str, Any], payload: Any) -> list[str]:
-    """The match keys of ``rule`` that this payload fails, with the value it has there."""
+def _why_not(rule: dict[str, Any], payload: Any, headers: Mapping[str, str]) -> list[str]:
+    """The match keys of ``rule`` that this payload (and these headers) fail, with the value
+    found there."""
+    with request_headers(headers):
+        return _failed_keys(rule, payload)
+
+
+def _failed_keys(rule: dict[str, Any], payload: Any) -> list[str]:
     reasons: list[str] = []
     for key, alternatives in (rule.get("match") or {}).items():
         single = compile_pattern({key: alternatives}, "", Problems("-"))
@@ -70,13 +76,13 @@ def _why_not(rule: dict[str, Any], payload: Any) -> list[str]:
     return reasons
 
 
-def _print_unmatched(document: dict[str, Any], payload: Any) -> None:
+def _print_unmatched(document: dict[str, Any], payload: Any, headers: Mapping[str, str]) -> None:
     print("No rule matched this payload:")
     for rule in document.get("rules", []):
         if rule.get("enabled", True) is False:
             print(f"  {rule.get('id')}: disabled")
             continue
-        reasons = _why_not(rule, payload) or ["matches; its events' when filtered everything"]
+        reasons = _why_not(rule, payload, headers) or ["matches; its events' when filtered all"]
         print(f"  {rule.get('id')}: " + "; ".join(reasons))
 
 
@@ -106,7 +112,7 @@ def try_payload(
         print(f"# metadata dropped: {json.dumps(dropped.to_dict(), ensure_ascii=False)}")
     if not result.matched:
         document = dict(_documents(sources_dir))[name]
-        _print_unmatched(document, payload)
+        _print_unmatched(document, payload, seen)
     elif not result.events and not result.rejected:
         print(f"Rules {', '.join(result.matched)} matched, but every event's when filtered it out.")
     return 0

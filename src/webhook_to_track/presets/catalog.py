@@ -110,7 +110,8 @@ RESEND: Final = _standard_webhooks(
 
 _HUBSPOT_KEY_HELP: Final = "developer account > Apps > your app > Auth > Client secret"
 _HUBSPOT_AGENT: Final = "HubSpot Connect 2.0 (http://dev.hubspot.com/) - WebhooksExecutorDaemon"
-# The body is a JSON array of events: dedupe on their eventIds (retries change attemptNumber).
+# The webhooks API (v3, v1) posts a JSON array of events: dedupe on their eventIds (retries
+# change attemptNumber). v2 workflow webhooks post one object without an id: the body hash.
 _HUBSPOT_IDS: Final = {"each": "eventId"}
 
 HUBSPOT_V3_SCHEME: Final = HmacScheme(
@@ -142,7 +143,6 @@ HUBSPOT_V2: Final = hmac_preset(
     summary="X-HubSpot-Signature (v2): hex SHA-256 of secret + method + URI + body; no HMAC",
     key_help=_HUBSPOT_KEY_HELP,
     user_agent=_HUBSPOT_AGENT,
-    delivery_id=_HUBSPOT_IDS,
     extra_headers={"x-hubspot-signature-version": "v2"},
 )
 HUBSPOT_V1: Final = hmac_preset(

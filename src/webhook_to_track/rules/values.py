@@ -168,7 +168,9 @@ def _compile_paths(spec: Any, where: str, item_scope: bool, problems: Problems) 
         return None
     readers = tuple(p.read for p in compiled)
     return ValueSpec(
-        get=readers[0] if len(readers) == 1 else _coalesce(readers),
+        # A list is a coalesce (missing, null and "" skipped) whatever its length; a plain
+        # string reads the value as it is.
+        get=_coalesce(readers) if isinstance(spec, list) else readers[0],
         paths=tuple(p.text for p in compiled),
         reads_item=any(p.item for p in compiled),
         kind="path",

@@ -34,6 +34,9 @@ def value(spec: Any, payload: Any, item: Any = None) -> Any:
         ({"path": ["a", "b", "c"]}, {"a": None, "b": "", "c": 0}, 0),
         ({"path": ["a", "b"]}, {"a": False, "b": 1}, False),
         ({"path": ["a", "b"]}, {"a": None}, MISSING),
+        # a list coalesces whatever its length; a plain string reads the value as it is
+        ({"path": ["a"]}, {"a": ""}, MISSING),
+        ({"path": "a"}, {"a": ""}, ""),
         ({"path": "a", "default": "none"}, {}, "none"),
         ({"path": "a", "default": "none"}, {"a": None}, "none"),
         ({"path": "a", "default": "none"}, {"a": ""}, ""),
