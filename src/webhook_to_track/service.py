@@ -23,7 +23,6 @@ from webhook_to_track.settings import Settings
 from webhook_to_track.signing_keys import SecretsDocument
 from webhook_to_track.validation import validate_track
 
-ACCEPTED = 202
 IGNORED = 200
 
 
@@ -181,4 +180,5 @@ def process(
             settings.idempotency_table, settings.idempotency_window_s
         )
         summary = run_once(processor, settings.idempotency_window_s, context, **kwargs)
-    return (IGNORED if summary.get("status") == "ignored" else ACCEPTED), summary
+    accepted = source.preset.accepted_status
+    return (IGNORED if summary.get("status") == "ignored" else accepted), summary

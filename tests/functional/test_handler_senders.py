@@ -212,3 +212,29 @@ def test_batch_retry_with_new_attempt_numbers_is_a_duplicate(
     assert (first.status, second.status) == (202, 202)
     assert second.body.get("duplicate") is True
     assert len(userpilot.requests) == 2
+
+
+def test_senders_that_count_only_200_get_200(senders: Path, userpilot: UserpilotStub, env):
+    directory = senders
+    document = {
+        "signature": {"preset": "lemonsqueezy"},
+        "rules": [
+            {
+                "id": "o",
+                "match": {"meta.event_name": ["order_created"]},
+                "events": [event("order_created", user_id={"path": "meta.custom_data.user_id"})],
+            }
+        ],
+    }
+    (directory / "lemonsqueezy.json").write_text(json.dumps(document))
+    env(
+        SOURCES_DIR=str(directory),
+        SECRETS_JSON=secrets_json(lemonsqueezy=[SECRET], **{name: [SECRET] for name in SOURCES}),
+    )
+    body = b'{"meta": {"event_name": "order_created", "custom_data": {"user_id": "u1"}}}'
+
+    answer = send(directory, "lemonsqueezy", body)
+
+    assert answer.status == 200  # Lemon Squeezy retries anything but 200
+    assert answer.body["status"] == "accepted"
+    assert len(userpilot.requests) == 1

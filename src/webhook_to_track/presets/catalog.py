@@ -197,13 +197,16 @@ TWILIO_JSON: Final = _twilio("twilio-json", json_body=True)
 
 # --- Senders that do not sign -------------------------------------------------------------------
 
-CHARGEBEE: Final = basic_auth_preset(
-    "chargebee",
-    summary="no signature: Authorization: Basic base64(user:password)",
-    key_help="Settings > Configure Chargebee > Webhooks > webhook > basic authentication; "
-    "the secret is user:password",
-    user_agent="ChargeBee",
-    delivery_id={"path": "id"},
+CHARGEBEE: Final = replace(
+    basic_auth_preset(
+        "chargebee",
+        summary="no signature: Authorization: Basic base64(user:password)",
+        key_help="Settings > Configure Chargebee > Webhooks > webhook > basic authentication; "
+        "the secret is user:password",
+        user_agent="ChargeBee",
+        delivery_id={"path": "id"},
+    ),
+    accepted_status=200,  # Chargebee's docs count a delivery as delivered on HTTP 200
 )
 FRESHDESK: Final = basic_auth_preset(
     "freshdesk",
@@ -256,7 +259,9 @@ RECURLY: Final = hmac_preset(
     summary='recurly-signature: <ts>,<hex>[,<hex>]; HMAC-SHA256 of "{ts}.{body}"',
     key_help="Recurly > Integrations > Webhooks > endpoint > secret key",
     user_agent="Recurly Webhooks",
-    delivery_id={"path": "id"},
+    # The body's id is the notified object's, shared by its created/updated notifications:
+    # not an event id, so the body hash is the safer key.
+    delivery_id={},
     extra_options={
         # The Ruby SDK reads milliseconds; the docs' own example looks like seconds.
         "timestamp_unit": choice("ms", ("ms", "s"), "unit of the signed timestamp"),

@@ -196,5 +196,8 @@ SENDERS: Final[tuple[Preset, ...]] = (
     FRONT_RULE,
     replace(SLACK, handshake=slack_url_verification),
     SLACK_FORM,
-    SLACK_INTERACTIVITY, GITHUB, GITHUB_FORM, SQUARE, MAXIO, CALENDLY, TYPEFORM, LEMONSQUEEZY,
+    SLACK_INTERACTIVITY, GITHUB, GITHUB_FORM, SQUARE,
+    replace(MAXIO, accepted_status=200),
+    CALENDLY, TYPEFORM,
+    replace(LEMONSQUEEZY, accepted_status=200),
 )  # fmt: skip

@@ -37,6 +37,9 @@ class Preset:
     content_type: str = "application/json"
     user_agent: str = "webhook-to-track-signing-lab"
     handshake: Handshake | None = None  # a setup request answered with a challenge
+    # The status of an accepted delivery: 202, except for senders that count only 200 as
+    # success (Lemon Squeezy, Maxio, Chargebee) and would otherwise retry and flag failures.
+    accepted_status: int = 202
     # Problems between options (each valid alone), e.g. the generic scheme's template.
     check_options: Callable[[Mapping[str, Any]], list[str]] | None = None
 
