@@ -214,7 +214,7 @@ def test_source_without_secret_rejects_everything(invoke: Invoke, env):
 
 
 def test_unknown_source_is_404(invoke: Invoke):
-    answer = invoke(make_event(source="shopify"))
+    answer = invoke(make_event(source="nosuchsender"))
 
     assert answer.status == 404
     assert answer.error_code == "unknown_source"
