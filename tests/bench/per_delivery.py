@@ -6,8 +6,8 @@ verify -> parse JSON and find the delivery id -> map (rules + Userpilot normalis
 (rules)" row includes the normaliser) -> validate each event (no DynamoDB, no network). The
 target is map + normalise + validate at most 2x json.loads of the same payload.
 
-HubSpot: a 100-notification batch (a JSON array) through for_each rules modelled on
-reference/mapping.md (tests/bench/hubspot_rules.json), against json.loads of the batch.
+HubSpot: a 100-notification batch (a JSON array) through the shipped hubspot source's
+for_each rules, against json.loads of the batch.
 
     make bench        (or: python -m tests.bench.per_delivery)
 """
@@ -27,11 +27,10 @@ from typing import Any
 from webhook_to_track.local.events import make_apigw_event
 from webhook_to_track.registry import load_registry
 from webhook_to_track.request import parse_request
-from webhook_to_track.rules import Problems, RuleSet, compile_ruleset
+from webhook_to_track.rules import RuleSet
 from webhook_to_track.validation import validate_track
 
 ROOT = Path(__file__).resolve().parents[2]
-HUBSPOT_RULES = Path(__file__).resolve().parent / "hubspot_rules.json"
 SECRET = "whsec_benchmark_secret"
 REPEATS = 25
 TARGET = 2.0
@@ -75,14 +74,6 @@ def hubspot_batch(size: int = 100) -> list[dict[str, Any]]:
             item.update(propertyName="hs_lead_status", propertyValue=f"OPEN {i}")
         batch.append(item)
     return batch
-
-
-def hubspot_rules() -> RuleSet:
-    problems = Problems(HUBSPOT_RULES.name)
-    rules = compile_ruleset(json.loads(HUBSPOT_RULES.read_text("utf-8")), problems)
-    if problems:
-        raise SystemExit("\n".join(problems.items))
-    return rules
 
 
 def rules_path(rules: RuleSet, payload: Any, delivery_id: str) -> Callable[[], None]:
@@ -159,7 +150,7 @@ def stripe() -> None:
 
 
 def hubspot() -> None:
-    rules = hubspot_rules()
+    rules = load_registry().get("hubspot").rules
     batch = hubspot_batch()
     body = json.dumps(batch, separators=(",", ":")).encode()
     payload = json.loads(body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final
@@ -51,19 +51,30 @@ _CREDENTIAL_WORDS: Final = (
 )
 _HEADER_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")
 # The request's lowercased headers while RuleSet.map runs (a context variable: per thread/task).
+_NO_HEADERS: Final[Mapping[str, str]] = MappingProxyType({})
 _REQUEST_HEADERS: ContextVar[Mapping[str, str]] = ContextVar(
-    "webhook_request_headers", default=MappingProxyType({})
+    "webhook_request_headers", default=_NO_HEADERS
 )
+
+
+def set_request_headers(headers: Mapping[str, str] | None) -> Token[Mapping[str, str]]:
+    """Make ``headers`` (lowercased names) what ``$headers.<name>`` paths read, until the
+    returned token is passed to reset_request_headers."""
+    return _REQUEST_HEADERS.set(headers if headers is not None else _NO_HEADERS)
+
+
+def reset_request_headers(token: Token[Mapping[str, str]]) -> None:
+    _REQUEST_HEADERS.reset(token)
 
 
 @contextmanager
 def request_headers(headers: Mapping[str, str] | None) -> Iterator[None]:
-    """Make ``headers`` (lowercased names) what ``$headers.<name>`` paths read in this block."""
-    token = _REQUEST_HEADERS.set(headers if headers is not None else MappingProxyType({}))
+    """Make ``headers`` what ``$headers.<name>`` paths read in this block."""
+    token = set_request_headers(headers)
     try:
         yield
     finally:
-        _REQUEST_HEADERS.reset(token)
+        reset_request_headers(token)
 
 
 def _header_reader(name: str) -> Reader:
