@@ -15,11 +15,10 @@ from hypothesis import strategies as st
 from tests.factories import PAYLOADS
 from webhook_to_track.models import Rejection
 from webhook_to_track.registry import load_registry
-from webhook_to_track.rules import MappingResult, Problems, RuleSet, compile_ruleset
+from webhook_to_track.rules import MappingResult, RuleSet
 from webhook_to_track.validation import is_valid_track
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-HUBSPOT_RULES = Path(__file__).resolve().parents[2] / "bench" / "hubspot_rules.json"
 
 JSON_LEAVES = st.one_of(
     st.none(),
@@ -46,10 +45,8 @@ def shipped() -> tuple[tuple[str, RuleSet], ...]:
 
 @cache
 def hubspot() -> RuleSet:
-    problems = Problems(HUBSPOT_RULES.name)
-    rules = compile_ruleset(json.loads(HUBSPOT_RULES.read_text("utf-8")), problems)
-    assert not problems, problems.items
-    return rules
+    """The shipped for_each rules (HubSpot posts an array of notifications)."""
+    return load_registry().get("hubspot").rules
 
 
 @cache
