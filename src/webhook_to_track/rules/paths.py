@@ -14,24 +14,23 @@ from types import MappingProxyType
 from typing import Any, Final
 
 
-class _Missing:
-    """The value at a path that leads nowhere; distinct from JSON null."""
+class Sentinel:
+    """A named marker value, compared by identity and falsy; distinct from every JSON value."""
 
-    _instance: _Missing | None = None
+    __slots__ = ("_name",)
 
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    def __init__(self, name: str) -> None:
+        self._name = name
 
     def __repr__(self) -> str:
-        return "MISSING"
+        return self._name
 
     def __bool__(self) -> bool:
         return False
 
 
-MISSING: Final = _Missing()
+MISSING: Final = Sentinel("MISSING")
+"""The value at a path that leads nowhere; distinct from JSON null."""
 MAX_DEPTH: Final = 32
 MAX_PATH_TEXT: Final = 500
 ITEM: Final = "@"

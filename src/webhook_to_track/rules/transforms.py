@@ -42,28 +42,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from webhook_to_track.rules.paths import MISSING, Path, PathError, parse_path
+from webhook_to_track.rules.paths import MISSING, Path, PathError, Sentinel, parse_path
 from webhook_to_track.rules.problems import Problems, did_you_mean, pointer
 
-
-class _Failed:
-    """A transform could not apply to its value (distinct from MISSING and null)."""
-
-    _instance: _Failed | None = None
-
-    def __new__(cls) -> _Failed:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "FAILED"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-FAILED: Final = _Failed()
+FAILED: Final = Sentinel("FAILED")
+"""A transform could not apply to its value (distinct from MISSING and null)."""
 
 Function = Callable[[Any, Any, Any], Any]
 """(value, root payload, current item) -> value, MISSING or FAILED. Never called with MISSING
