@@ -270,7 +270,13 @@ def command_invoke(args: argparse.Namespace) -> int:
         environment["SOURCES_DIR"] = args.sources_dir
     environment.update(_pair(item, "--env") for item in args.env)
     response = _run_handler(event, environment, template)
-    _print_response(response)
+    if args.json:
+        body = json.loads(response.get("body") or "{}")
+        requests = body.pop("would_send", []) if isinstance(body, dict) else []
+        shown = {"status": response["statusCode"], "body": body, "userpilot_requests": requests}
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        _print_response(response)
     return 0 if 200 <= int(response["statusCode"]) < 300 else 1
 
 
@@ -339,6 +345,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     invoke.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="override a variable"
+    )
+    invoke.add_argument(
+        "--json", action="store_true", help="print the response and requests as one JSON document"
     )
     invoke.set_defaults(run=command_invoke)
 

@@ -269,3 +269,15 @@ def test_rules_events_lists_the_taxonomy_and_fails_on_free_text(capsys, tmp_path
     write_source(tmp_path, "free", free)
     assert main(["rules", "events", "--sources-dir", str(tmp_path)]) == 1
     assert "free.json: /rules/0/events/0/event_name: " in capsys.readouterr().out
+
+
+BROKEN = ROOT / "tests" / "fixtures" / "rules_broken"
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN.glob("*.json")), ids=lambda p: p.stem)
+def test_rules_check_fails_with_the_pointed_message_for_each_broken_file(capsys, tmp_path, broken):
+    (tmp_path / broken.name).write_text(broken.read_text())
+    expected = (BROKEN / f"{broken.stem}.expected.txt").read_text().strip()
+
+    assert main(["rules", "check", "--sources-dir", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines()[0] == expected

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 
 from tests.factories import ROOT
+from tests.unit.rules.test_golden import DELIVERY_ID as GOLDEN_DELIVERY_ID
+from tests.unit.rules.test_golden import FIXTURES
 from webhook_to_track.cli import BAD_SIGNATURE_EVENT, main, signed_event
 from webhook_to_track.local.events import event_body, is_sample_payload, sample_headers
 from webhook_to_track.local.template import function_environment, load_template
@@ -77,11 +79,32 @@ def wrong_credential(event: dict[str, Any]) -> dict[str, Any]:
     return {**event, "headers": headers}
 
 
-@pytest.mark.parametrize("payload", samples(), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_sample_signed_now_is_accepted(payload: Path, tmp_path: Path, capsys):
-    status = invoke(tmp_path, fresh_event(payload), capsys)
+def expected_requests(payload: Path, delivery_id: str) -> list[dict[str, Any]]:
+    """The golden events of this sample, with the delivery id the golden test stands in."""
+    golden = FIXTURES / payload.parent.name / f"{payload.stem}.expected.json"
+    text = golden.read_text("utf-8").replace(f'"{GOLDEN_DELIVERY_ID}"', json.dumps(delivery_id))
+    events: list[dict[str, Any]] = json.loads(text)["events"]
+    return events
 
-    assert status in ("Lambda response: 200", "Lambda response: 202")
+
+@pytest.mark.parametrize("payload", samples(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_sample_signed_now_prints_the_expected_userpilot_requests(
+    payload: Path, tmp_path: Path, capsys
+):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(fresh_event(payload)))
+
+    assert main(["invoke", "--json", str(path)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] in (200, 202)
+    sent = [request["body"] for request in shown["userpilot_requests"]]
+    if "challenge" in shown["body"]:  # a setup handshake (Slack, Front): nothing to send
+        assert sent == []
+    else:
+        assert sent == expected_requests(payload, shown["body"]["delivery_id"])
+    for request in shown["userpilot_requests"]:
+        assert request["url"] == "https://analytex.userpilot.io/v1/track"
+        assert request["headers"]["Authorization"] == "Token ***"
 
 
 @pytest.mark.parametrize("payload", samples(), ids=lambda p: f"{p.parent.name}/{p.name}")
