@@ -34,6 +34,7 @@ class Observation:
         self.request_id = request_id
         self.source = UNKNOWN_SOURCE
         self._counts: dict[str, int] = {"Received": 1}
+        self._verified = True
 
     def identify(self, source: str) -> None:
         """Called once the source is known to exist."""
@@ -44,6 +45,7 @@ class Observation:
         """Shadow mode let a delivery through that failed its signature check: say so loudly."""
         if failure is None:
             return
+        self._verified = False
         logger.warning(
             "signature check failed; shadow mode lets the delivery through",
             extra={"reason": failure.code, "detail": str(failure)},
@@ -53,7 +55,7 @@ class Observation:
 
     def delivery(self, delivery_id: str) -> None:
         logger.append_keys(delivery_id=delivery_id)
-        logger.info("signature verified")
+        logger.info("signature verified" if self._verified else "delivery opened unverified")
 
     def handshake(self) -> None:
         """A setup challenge (Slack, Front) answered instead of mapped."""

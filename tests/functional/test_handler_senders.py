@@ -149,9 +149,12 @@ def test_shadow_mode_lets_a_bad_signature_through_and_says_so(
 
     assert answer.status == 202
     assert userpilot.requests[0].json()["event_name"] == "seen"
-    warning = next(line for line in log_lines() if line["level"] == "WARNING")
+    logs = log_lines()
+    warning = next(line for line in logs if line["level"] == "WARNING")
     assert warning["message"] == "signature check failed; shadow mode lets the delivery through"
     assert warning["reason"] == "signature_mismatch"
+    assert "signature verified" not in [line["message"] for line in logs]
+    assert "delivery opened unverified" in [line["message"] for line in logs]
     metrics = [
         json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line
     ]
