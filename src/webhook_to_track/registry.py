@@ -4,6 +4,7 @@ compiled once per cold start. A broken file stops the function with every proble
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,11 +40,12 @@ class Source:
 
     def verifier(self, secrets: Sequence[str]) -> Verifier:
         """A verifier over the current secrets (they rotate, so it is built per request)."""
-        return self.preset.build(secrets, self.options)
+        # The options were resolved and checked when the file was compiled: not again here.
+        return self.preset.make_verifier(secrets, self.options, time.time)
 
     def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
         """The headers the sender would send with ``body``, per this source's options."""
-        return self.preset.sign(body, secret, timestamp, self.options)
+        return self.preset.make_headers(body, secret, timestamp, self.options)
 
 
 @dataclass(frozen=True, slots=True)
