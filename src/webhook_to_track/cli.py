@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import shlex
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final
 
 from webhook_to_track.errors import ConfigurationError, UnknownSourceError
 from webhook_to_track.local.events import (
@@ -19,11 +18,11 @@ from webhook_to_track.local.events import (
     make_apigw_event,
     sample_headers,
 )
+from webhook_to_track.local.runtime import Drained
 from webhook_to_track.registry import Registry, Source, load_registry
 from webhook_to_track.request import parse_request
 from webhook_to_track.signing_keys import SecretsDocument, parse_secrets_document
 
-LOCAL_TABLE: Final = "webhook-to-track-local-idempotency"
 BAD_SIGNING_KEY: Final = "whsec_not_the_configured_secret"
 BAD_SIGNATURE_EVENT: Final = "bad-signature.json"
 
@@ -210,50 +209,59 @@ def _refresh(
     return {**event, "headers": {**request.headers, **signature}}
 
 
-def _run_handler(
-    event: dict[str, Any], environment: dict[str, str], template: dict[str, Any]
-) -> dict[str, Any]:
-    from aws_lambda_powertools.utilities.typing import LambdaContext
+def _function_environments(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]]:
+    """(template, one environment for both functions: the ingest's, then the forwarder's
+    variables it does not set; both read the same table, queue and secrets)."""
+    from webhook_to_track.local.template import FORWARDER_ID, function_environment
 
-    from webhook_to_track.local.aws import embedded_dynamodb, patched_environ
-    from webhook_to_track.local.context import LocalLambdaContext
+    template, environment = _local_environment(args)
+    env_json = _read_json(Path(args.env_file)) if Path(args.env_file).exists() else {}
+    if FORWARDER_ID in template.get("Resources", {}):
+        forwarder = function_environment(template, env_json, FORWARDER_ID)
+        environment = {**forwarder, **environment}
+    return template, environment
+
+
+def _run_locally(
+    event: dict[str, Any], environment: dict[str, str], template: dict[str, Any]
+) -> tuple[dict[str, Any], Drained]:
+    from webhook_to_track.local.runtime import local_runtime
     from webhook_to_track.local.template import function_timeout
 
-    context = LocalLambdaContext(timeout_s=function_timeout(template))
-    # Logs and metrics go to stderr, so stdout carries only the response and the requests.
-    with (
-        patched_environ(environment),
-        embedded_dynamodb(template, LOCAL_TABLE),
-        contextlib.redirect_stdout(sys.stderr),
-    ):
-        from webhook_to_track.local.reset import reset_caches
-
-        reset_caches()
-        from webhook_to_track.handler import lambda_handler
-
-        result: dict[str, Any] = lambda_handler(event, cast(LambdaContext, context))
-        return result
+    with local_runtime(template, environment, function_timeout(template)) as runtime:
+        response = runtime.ingest(event)
+        return response, runtime.drain()
 
 
-def _print_response(response: dict[str, Any]) -> None:
+def _print_request(request: dict[str, Any], number: int, total: int, sent: bool) -> None:
+    note = "sent" if sent else "dry run: not sent"
+    print(f"\nUserpilot request {number} of {total} ({note})")
+    print(f"{request['method']} {request['url']}")
+    for name, value in request["headers"].items():
+        print(f"{name}: {value}")
+    print()
+    print(json.dumps(request["body"], indent=2, ensure_ascii=False))
+
+
+def _print_run(response: dict[str, Any], drained: Drained, sent: bool) -> None:
     body = json.loads(response.get("body") or "{}")
-    requests = body.pop("would_send", []) if isinstance(body, dict) else []
     print(f"Lambda response: {response['statusCode']}")
     print(json.dumps(response.get("headers", {}), indent=2))
     print(json.dumps(body, indent=2, ensure_ascii=False))
-    for number, request in enumerate(requests, start=1):
-        print(f"\nUserpilot request {number} of {len(requests)} (dry run: not sent)")
-        print(f"{request['method']} {request['url']}")
-        for name, value in request["headers"].items():
-            print(f"{name}: {value}")
-        print()
-        print(json.dumps(request["body"], indent=2, ensure_ascii=False))
-    if not requests and 200 <= response["statusCode"] < 300:
-        print("\nNo Userpilot request (nothing to send, or sent for real with --send).")
+    queued = drained.messages
+    print(f"\nQueued calls: {len(queued)} (forward queue, embedded SQS)")
+    for message in queued:
+        print(f"  {message['key']}  {message['kind']}  sha256 {message['body_sha256'][:12]}")
+    for number, request in enumerate(drained.requests, start=1):
+        _print_request(request, number, len(drained.requests), sent)
+    if drained.failed:
+        print(f"\n{drained.failed} call(s) were not delivered and stay queued; see the log.")
+    if not drained.requests and 200 <= response["statusCode"] < 300:
+        print("\nNo Userpilot request shown (nothing to send, or sent for real with --send).")
 
 
 def command_invoke(args: argparse.Namespace) -> int:
-    template, environment = _local_environment(args)
+    template, environment = _function_environments(args)
     event = _read_json(Path(args.event))
     if not isinstance(event, dict):
         raise CommandError(f"{args.event}: an API Gateway event is a JSON object")
@@ -261,7 +269,6 @@ def command_invoke(args: argparse.Namespace) -> int:
         event = _refresh(event, _registry(args), lambda name: _signing_secret(environment, name))
     environment.update(
         {
-            "IDEMPOTENCY_TABLE": LOCAL_TABLE,
             "POWERTOOLS_IDEMPOTENCY_DISABLED": "false",  # env.json disables it for sam local only
             "FORWARD_MODE": "send" if args.send else "dry-run",
         }
@@ -269,15 +276,21 @@ def command_invoke(args: argparse.Namespace) -> int:
     if args.sources_dir:
         environment["SOURCES_DIR"] = args.sources_dir
     environment.update(_pair(item, "--env") for item in args.env)
-    response = _run_handler(event, environment, template)
+    response, drained = _run_locally(event, environment, template)
     if args.json:
         body = json.loads(response.get("body") or "{}")
-        requests = body.pop("would_send", []) if isinstance(body, dict) else []
-        shown = {"status": response["statusCode"], "body": body, "userpilot_requests": requests}
+        shown = {
+            "status": response["statusCode"],
+            "body": body,
+            "queued": drained.messages,
+            "userpilot_requests": drained.requests,
+            "not_delivered": drained.failed,
+        }
         print(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
-        _print_response(response)
-    return 0 if 200 <= int(response["statusCode"]) < 300 else 1
+        _print_run(response, drained, args.send)
+    ok = 200 <= int(response["statusCode"]) < 300 and not drained.failed
+    return 0 if ok else 1
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -315,6 +328,248 @@ def _pair(item: str, option: str) -> tuple[str, str]:
     return name, value
 
 
+# --- dlq list / replay ---------------------------------------------------------------------------
+
+REPLAY_NOTE: Final = (
+    "Calls that were already delivered are not sent twice: the forwarder's record on each "
+    "call key suppresses them (metric DuplicateSuppressed)."
+)
+
+
+class _AwsErrors:
+    """botocore's errors as one line each (no region, no credentials, refused, unreachable)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
+
+        if isinstance(exc, NoRegionError):
+            raise CommandError("no AWS region: pass --region or set AWS_REGION") from None
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code, message = error.get("Code"), error.get("Message")
+            raise CommandError(f"AWS refused: {code}: {message}") from None
+        if isinstance(exc, BotoCoreError):
+            raise CommandError(f"AWS: {exc}") from None
+
+
+def _forward_queues(args: argparse.Namespace) -> tuple[Any, Any]:
+    """(an SQS client, the ForwardQueues) from the location options."""
+    from webhook_to_track.local.stack import Endpoint, StackError, resolve_queues
+
+    endpoint = Endpoint(args.region, args.endpoint_url)
+    try:
+        queues = resolve_queues(
+            queue_url=args.queue_url,
+            dlq_url=args.dlq_url,
+            stack=args.stack,
+            cloudformation=lambda: endpoint.client("cloudformation"),
+            samconfig=Path(args.samconfig),
+            config_env=args.config_env,
+        )
+    except StackError as exc:
+        raise CommandError(str(exc)) from None
+    return endpoint.client("sqs"), queues
+
+
+def format_age(seconds: float | None) -> str:
+    """``45s``, ``12m``, ``3h 12m``, ``2d 4h``; ``-`` when unknown."""
+    if seconds is None:
+        return "-"
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m" if minutes else f"{secs}s"
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    return [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def _letter_rows(letters: Sequence[Any], with_error: bool = True) -> list[str]:
+    header = ["SOURCE", "EVENT NAME", "REASON", "STATUS", "AGE", "KEY"]
+    rows = [header + (["ERROR"] if with_error else [])]
+    for letter in letters:
+        row = [
+            letter.source or "-",
+            letter.event_name or "-",
+            letter.reason,
+            "-" if letter.status is None else str(letter.status),
+            format_age(letter.age_s),
+            letter.key or "-",
+        ]
+        if with_error:
+            error = letter.error or ""
+            row.append(error if len(error) <= 60 else error[:59] + "…")
+        rows.append(row)
+    return _table(rows)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def command_dlq_list(args: argparse.Namespace) -> int:
+    from webhook_to_track.queue.replay import list_dead_letters
+
+    with _AwsErrors():
+        client, queues = _forward_queues(args)
+        listing = list_dead_letters(client, queues.dlq_url, limit=args.limit)
+    if args.json:
+        document = {
+            "dlq_url": queues.dlq_url,
+            "count": len(listing),
+            "truncated": listing.truncated,
+            "dead_letters": [letter.to_dict() for letter in listing],
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0
+    if not listing.letters:
+        print(f"No dead letters in {queues.dlq_url}")
+        return 0
+    for line in _letter_rows(listing.letters):
+        print(line)
+    more = f"; stopped at {args.limit} (--limit): there may be more" if listing.truncated else ""
+    print(f"\n{_plural(len(listing), 'dead letter')} in {queues.dlq_url}{more}")
+    return 0
+
+
+def _since(text: str | None) -> Any:
+    from webhook_to_track.queue.replay import parse_since
+
+    if text is None:
+        return None
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise CommandError(f"--since: {exc}") from None
+
+
+def command_replay(args: argparse.Namespace) -> int:
+    from webhook_to_track.queue.replay import replay
+
+    since = _since(args.since)
+    with _AwsErrors():
+        client, queues = _forward_queues(args)
+        report = replay(
+            client,
+            queues.dlq_url,
+            queues.queue_url,
+            source=args.source,
+            event_name=args.event_name,
+            since=since,
+            reason=args.reason,
+            dry_run=args.dry_run,
+            limit=args.limit,
+        )
+    if args.json:
+        document = {
+            "dlq_url": queues.dlq_url,
+            "queue_url": queues.queue_url,
+            "dry_run": report.dry_run,
+            "truncated": report.truncated,
+            **{
+                name: [letter.to_dict() for letter in getattr(report, name)]
+                for name in ("matched", "replayed", "failed", "not_deleted", "kept", "skipped")
+            },
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        _print_replay(report, queues.dlq_url, queues.queue_url)
+    return 1 if report.failed or report.not_deleted else 0
+
+
+def _print_replay(report: Any, dlq_url: str, queue_url: str) -> None:
+    examined = len(report.matched) + len(report.kept) + len(report.skipped)
+    if not examined:
+        print(f"Nothing to replay: {dlq_url} is empty.")
+    elif not report.matched:
+        print(f"Nothing to replay: none of {_plural(examined, 'dead letter')} matched.")
+    else:
+        done = report.matched if report.dry_run else report.replayed
+        verb = "Would replay" if report.dry_run else "Replayed"
+        print(f"{verb} {_plural(len(done), 'call')} to {queue_url}:")
+        for line in _letter_rows(done, with_error=False):
+            print(f"  {line}")
+    notes = [f"kept {len(report.kept)} (not matching)"]
+    if report.skipped:
+        notes.append(f"skipped {len(report.skipped)} (not a forward message: never replayed)")
+    print("\n" + ", ".join(notes).capitalize() + ".")
+    if report.failed:
+        print(f"{_plural(len(report.failed), 'call')} could not be sent and stay in the DLQ.")
+    if report.not_deleted:
+        print(
+            f"{_plural(len(report.not_deleted), 'call')} were sent but are still in the DLQ "
+            "(replaying them again is harmless)."
+        )
+    if report.truncated:
+        print("Stopped at the --limit or time limit: run it again for the rest.")
+    if report.dry_run:
+        print("Dry run: nothing was sent or deleted.")
+    elif report.replayed:
+        print(REPLAY_NOTE)
+
+
+def _location_options() -> argparse.ArgumentParser:
+    location = argparse.ArgumentParser(add_help=False)
+    where = location.add_argument_group("where the queues are")
+    where.add_argument("--stack", help="deployed stack name (default: samconfig.toml's)")
+    where.add_argument("--samconfig", default="samconfig.toml", help="(default: %(default)s)")
+    where.add_argument(
+        "--config-env", default="default", help="samconfig environment (default: %(default)s)"
+    )
+    where.add_argument("--queue-url", help="the forward queue's URL (with --dlq-url: no stack)")
+    where.add_argument("--dlq-url", help="the dead-letter queue's URL")
+    where.add_argument(
+        "--endpoint-url", help="a local SQS/CloudFormation stand-in, e.g. http://127.0.0.1:5000"
+    )
+    where.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    location.add_argument(
+        "--limit", type=int, default=1000, help="read at most this many (default: %(default)s)"
+    )
+    location.add_argument("--json", action="store_true", help="print one JSON document")
+    return location
+
+
+def _add_dlq_commands(commands: Any) -> None:
+    from webhook_to_track.queue.replay import REASONS
+
+    location = _location_options()
+    dlq = commands.add_parser("dlq", help="the dead-letter queue: calls set aside, and why")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    listing = dlq_commands.add_parser(
+        "list", parents=[location], help="every dead letter (the queue is left as it was)"
+    )
+    listing.set_defaults(run=command_dlq_list)
+
+    again = commands.add_parser(
+        "replay",
+        parents=[location],
+        help="send dead letters back to the forward queue (delivered calls stay suppressed)",
+    )
+    again.add_argument("--source", help="only this source's calls")
+    again.add_argument("--event-name", help="only calls with this event name")
+    again.add_argument(
+        "--since", help="only calls received since: 2026-12-01T10:00:00Z, or 30m, 2h, 7d ago"
+    )
+    again.add_argument("--reason", choices=REASONS, help="only dead letters set aside for this")
+    again.add_argument(
+        "--dry-run", action="store_true", help="show what would be replayed; change nothing"
+    )
+    again.set_defaults(run=command_replay)
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 
@@ -332,7 +587,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     invoke = commands.add_parser(
-        "invoke", parents=[common], help="run the real handler on an API Gateway event"
+        "invoke",
+        parents=[common],
+        help="run ingest on an API Gateway event, then the forwarder on what it queued",
     )
     invoke.add_argument(
         "event", help="API Gateway event file, e.g. events/stripe/invoice.paid.json"
@@ -386,6 +643,7 @@ def _parser() -> argparse.ArgumentParser:
     names = checks.add_parser("events", parents=[common], help="every event name the rules emit")
     names.add_argument("sources", nargs="*", help="only these sources (default: all)")
     names.set_defaults(run=command_rules_events)
+    _add_dlq_commands(commands)
     return parser
 
 

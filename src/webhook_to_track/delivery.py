@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
@@ -88,16 +90,38 @@ def parse_body(body: bytes, body_format: str) -> Any:
     raise ValueError(f"unknown body format {body_format!r}; expected one of {BODY_FORMATS}")
 
 
+def _refuse_constant(text: str) -> Any:
+    """``NaN``, ``Infinity`` and ``-Infinity``: Python's json accepts them, JSON does not."""
+    raise MalformedBodyError(f"the body is not valid JSON: {text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    """A JSON number with a fraction or exponent, refused when it overflows to infinity
+    (``1e999``): one float() and one isinf() per number, no second walk of the document."""
+    value = float(text)
+    if math.isinf(value):
+        raise MalformedBodyError("the body has a number too large for a float")
+    return value
+
+
+# Built once: json.loads(..., parse_float=...) would build a decoder and scanner per call.
+# Integers keep the C fast path (parse_int unset); their digit limit raises ValueError.
+_DECODER: Final = json.JSONDecoder(parse_float=_finite_float, parse_constant=_refuse_constant)
+
+
 def parse_json(body: bytes) -> Any:
     """The JSON payload of a delivery.
 
     Raises:
-        MalformedBodyError: empty, not UTF-8, not JSON, or nested too deeply to parse.
+        MalformedBodyError: empty, not UTF-8, not JSON, nested too deeply to parse, NaN or
+            Infinity, a float beyond the float range, or an integer longer than Python
+            converts (``sys.get_int_max_str_digits()``, 4,300 digits by default).
     """
     if not body.strip():
         raise MalformedBodyError("the body is empty; this source sends JSON")
     try:
-        return json.loads(body)
+        # What json.loads does with bytes (UTF-8, or UTF-16/32 told by the first bytes).
+        return _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
     except UnicodeDecodeError as exc:
         raise MalformedBodyError("the body is not UTF-8 JSON") from exc
     except json.JSONDecodeError as exc:
@@ -106,6 +130,11 @@ def parse_json(body: bytes) -> Any:
         ) from exc
     except RecursionError as exc:
         raise MalformedBodyError("the body is nested too deeply") from exc
+    except ValueError as exc:
+        # The one other ValueError json raises: int() refusing a number over the digit limit.
+        raise MalformedBodyError(
+            f"the body has an integer longer than {sys.get_int_max_str_digits()} digits"
+        ) from exc
 
 
 def form_pairs(body: bytes) -> list[tuple[str, str]]:

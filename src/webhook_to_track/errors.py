@@ -1,7 +1,9 @@
-"""The one exception hierarchy: every class carries the HTTP status and error code it answers with.
+"""The one exception hierarchy: every class carries the HTTP status and error code it answers with,
+and whether trying again can help.
 
-The status encodes one decision for the sender: should it retry? 4xx means "no, this delivery
-will never succeed as sent"; 5xx means "yes, try again later".
+At ingest the status encodes one decision for the sender: should it retry? 4xx means "no, this
+delivery will never succeed as sent"; 5xx means "yes, try again later". In the forwarder the
+``retryable`` flag decides between "back to the queue" and "park in the dead-letter queue".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ class WebhookError(Exception):
 
     status_code: ClassVar[int] = 500
     code: ClassVar[str] = "internal_error"
+    retryable: ClassVar[bool] = False
 
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
@@ -36,6 +39,7 @@ class InternalError(WebhookError):
 
     status_code = 500
     code = "internal_error"
+    retryable = True
 
     def public_message(self) -> str:
         return "internal error; the function log has the details"
@@ -55,12 +59,12 @@ class MalformedBodyError(BadRequestError):
     code = "malformed_body"
 
 
-class InvalidTrackEventError(WebhookError):
-    """A mapped event breaks the Track JSON Schema. It is recorded as rejected, never sent;
+class InvalidCallError(WebhookError):
+    """A mapped call breaks its kind's JSON Schema. It is recorded as rejected, never queued;
     it does not fail the delivery, so its status is never the response's."""
 
     status_code = 422
-    code = "invalid_track_event"
+    code = "invalid_call"
 
     def __init__(self, message: str, *, path: str, validator: str) -> None:
         super().__init__(message, path=path, validator=validator)
@@ -118,6 +122,7 @@ class DeliveryInProgressError(WebhookError):
 
     status_code = 409
     code = "delivery_in_progress"
+    retryable = True
 
 
 class PayloadTooLargeError(WebhookError):
@@ -133,6 +138,7 @@ class ConfigurationError(WebhookError):
 
     status_code = 500
     code = "configuration_error"
+    retryable = True  # once the configuration is fixed
 
     def __init__(self, message: str, problems: list[str] | None = None, **details: Any) -> None:
         super().__init__(message, **details)
@@ -151,21 +157,83 @@ class SecretsUnavailableError(ConfigurationError):
     code = "secrets_unavailable"
 
 
-class UpstreamAuthError(ConfigurationError):
-    """Userpilot refused the API key: events are kept (sender retries) until the key is fixed."""
-
-    code = "userpilot_unauthorized"
-
-
 # --- 503 ----------------------------------------------------------------------------------------
 
 
-class UpstreamUnavailableError(WebhookError):
-    """Userpilot could not be reached in time; the sender should retry."""
+class ServiceUnavailableError(WebhookError):
+    """An AWS service the function depends on failed; the sender should retry."""
 
     status_code = 503
-    code = "upstream_unavailable"
+    code = "service_unavailable"
+    retryable = True
 
 
-class IdempotencyStoreError(UpstreamUnavailableError):
+class IdempotencyStoreError(ServiceUnavailableError):
+    """DynamoDB could not hold or release an idempotency record."""
+
     code = "idempotency_store_unavailable"
+
+
+class QueueUnavailableError(ServiceUnavailableError):
+    """SQS did not accept every call of the delivery; nothing is promised to the sender."""
+
+    code = "queue_unavailable"
+
+
+# --- the forwarder: what Userpilot (or the way to it) did with one call ------------------------
+
+
+class ForwardError(WebhookError):
+    """One call was not delivered. ``status`` and ``error`` are Userpilot's answer, when there
+    was one; the status code here is never sent to anyone (the forwarder answers SQS)."""
+
+    status_code = 502
+    code = "forward_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        error: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(message, status=status)
+        self.status = status
+        self.error = error
+        self.retry_after_s = retry_after_s
+
+
+class UpstreamUnavailableError(ForwardError):
+    """Userpilot answered 5xx, 404 or 408, or could not be connected to: try again later."""
+
+    code = "upstream_unavailable"
+    retryable = True
+
+
+class RateLimitedError(UpstreamUnavailableError):
+    """Userpilot answered 429: wait (its Retry-After, else the backoff) before any next call."""
+
+    code = "rate_limited"
+
+
+class UpstreamAuthError(ForwardError):
+    """Userpilot refused the API key (401/403): a configuration problem, not the call's; calls
+    are kept and retried until the key is fixed, and an alarm fires."""
+
+    code = "userpilot_unauthorized"
+    retryable = True
+
+
+class CallRejectedError(ForwardError):
+    """Userpilot refused the call itself (another 4xx): resending it unchanged cannot help."""
+
+    code = "call_rejected"
+
+
+class ForwardAmbiguousError(ForwardError):
+    """The request was sent but no answer came back (read timeout, connection dropped):
+    Userpilot may or may not have recorded it. The forwarder's policy decides."""
+
+    code = "forward_ambiguous"
+    retryable = True

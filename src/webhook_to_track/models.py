@@ -1,19 +1,8 @@
-"""Shapes shared between steps: the Userpilot track event and a delivery's identity."""
+"""Shapes shared between steps: a delivery's identity and what was refused."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeAlias, TypedDict
-
-Primitive: TypeAlias = str | int | float | bool | None
-
-
-class TrackEvent(TypedDict):
-    """The body of ``POST /v1/track``: metadata holds primitives only."""
-
-    user_id: str
-    event_name: str
-    metadata: dict[str, Primitive]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +15,7 @@ class DeliveryKey:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """An event the rules or Userpilot refused: recorded with its reason, never sent half-formed."""
+    """A call the rules refused: recorded with its reason, never sent half-formed."""
 
     rule: str
     event_index: int

@@ -1,8 +1,9 @@
 """The one Logger and Metrics instance, and what one invocation reports through them.
 
 Logs carry the request id (correlation id), source and delivery id; never bodies, signature
-headers or secrets. Metrics are EMF, dimension ``source`` (``unknown`` until the source is known,
-so an attacker cannot mint dimensions by inventing paths).
+headers or secrets. Metrics are EMF with two dimension sets: ``[service, source]`` (``unknown``
+until the source is known, so an attacker cannot mint dimensions by inventing paths) and
+``[service]``, the totals that alarms watch, so every alarm covers every source.
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ import os
 from typing import Any, Final
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
+    AmazonCloudWatchEMFProvider,
+)
 
-from webhook_to_track.errors import UpstreamUnavailableError, WebhookError
+from webhook_to_track.errors import QueueUnavailableError, WebhookError
+from webhook_to_track.sdk_logging import cap_sdk_loggers
 
 SERVICE: Final = os.environ.get("POWERTOOLS_SERVICE_NAME") or "webhook-to-track"
 NAMESPACE: Final = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "WebhookToTrack"
@@ -21,6 +26,21 @@ UNKNOWN_SOURCE: Final = "unknown"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+# botocore logs whole responses (the secrets document included) at DEBUG: never below WARNING.
+cap_sdk_loggers()
+
+
+def emit_counts(counts: dict[str, int], **dimensions: str) -> None:
+    """One EMF blob of counts with ``[service, *dimensions]`` and the same less ``source``
+    (the totals), flushed now; for counts that do not fit the invocation's one blob."""
+    emf = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=SERVICE)
+    for name, value in dimensions.items():
+        emf.add_dimension(name=name, value=value)
+    totals = {k: v for k, v in dimensions.items() if k != "source"}
+    emf.add_dimensions(service=SERVICE, **totals)
+    for metric, count in counts.items():
+        emf.add_metric(name=metric, unit=MetricUnit.Count, value=count)
+    emf.flush_metrics()
 
 
 class Observation:
@@ -70,8 +90,8 @@ class Observation:
             "delivery refused",
             extra={"status": error.status_code, "reason": error.code, "detail": str(error)},
         )
-        if isinstance(error, UpstreamUnavailableError):
-            self._counts["ForwardFailed"] = 1
+        if isinstance(error, QueueUnavailableError):
+            self._counts["QueueFailed"] = 1
         self._emit()
         self._single("Rejected", error.code)
 
@@ -83,8 +103,8 @@ class Observation:
             self._counts["Ignored"] = 1
         else:
             self._counts["Accepted"] = 1
-            self._counts["EventsForwarded"] = len(summary.get("events", []))
-            self._counts["EventsRejected"] = len(summary.get("rejected", []))
+            self._counts["CallsQueued"] = len(summary.get("queued", []))
+            self._counts["CallsRejected"] = len(summary.get("rejected", []))
         self._emit()
         logger.info(
             "delivery answered",
@@ -92,23 +112,17 @@ class Observation:
                 "status": status,
                 "outcome": summary.get("status"),
                 "duplicate": bool(summary.get("duplicate")),
-                "events": len(summary.get("events", [])),
+                "queued": len(summary.get("queued", [])),
                 "rejected": len(summary.get("rejected", [])),
             },
         )
 
     def _single(self, name: str, reason: str) -> None:
         """One metric with ``reason`` as an extra dimension, flushed on its own."""
-        with single_metric(
-            name=name,
-            unit=MetricUnit.Count,
-            value=1,
-            namespace=NAMESPACE,
-            default_dimensions={"service": SERVICE, "source": self.source, "reason": reason},
-        ):
-            pass
+        emit_counts({name: 1}, source=self.source, reason=reason)
 
     def _emit(self) -> None:
         metrics.add_dimension(name="source", value=self.source)
+        metrics.add_dimensions(service=SERVICE)
         for name, value in self._counts.items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -8,14 +8,14 @@ from typing import Any, Final
 from webhook_to_track.errors import (
     DeliveryInProgressError,
     MethodNotAllowedError,
-    UpstreamUnavailableError,
+    ServiceUnavailableError,
     WebhookError,
 )
 
 # Hints for senders that honour them; most use their own backoff schedule anyway.
 RETRY_AFTER_S: Final[dict[type[WebhookError], str]] = {
     DeliveryInProgressError: "10",
-    UpstreamUnavailableError: "30",
+    ServiceUnavailableError: "30",
 }
 
 

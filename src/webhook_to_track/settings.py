@@ -11,7 +11,8 @@ from typing import Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from webhook_to_track.errors import ConfigurationError
-from webhook_to_track.policy import ForwardPolicy
+from webhook_to_track.userpilot.api import DEFAULT_REQUESTS_PER_MINUTE, HOSTS, RATE_LIMIT_PER_MINUTE
+from webhook_to_track.userpilot.policy import AmbiguousPolicy, ForwardPolicy
 
 # Environment variable names, in one place.
 USERPILOT_HOST: Final = "USERPILOT_HOST"
@@ -22,20 +23,26 @@ SECRETS_NAME: Final = "SECRETS_NAME"
 SECRETS_JSON: Final = "SECRETS_JSON"
 SECRETS_MAX_AGE_S: Final = "SECRETS_MAX_AGE_SECONDS"
 FORWARD_MODE: Final = "FORWARD_MODE"
-FORWARD_BUDGET_S: Final = "FORWARD_BUDGET_SECONDS"
-FORWARD_RETRIES: Final = "FORWARD_MAX_RETRIES"
+FORWARD_QUEUE_URL: Final = "FORWARD_QUEUE_URL"
+FORWARD_DLQ_URL: Final = "FORWARD_DLQ_URL"
+REQUESTS_PER_MINUTE: Final = "USERPILOT_REQUESTS_PER_MINUTE"
+FORWARDER_MAX_CONCURRENCY: Final = "FORWARDER_MAX_CONCURRENCY"
+FORWARD_AMBIGUOUS: Final = "FORWARD_AMBIGUOUS"
+CALL_WINDOW_S: Final = "CALL_IDEMPOTENCY_WINDOW_SECONDS"
 FORWARD_CONNECT_TIMEOUT_S: Final = "FORWARD_CONNECT_TIMEOUT_SECONDS"
 FORWARD_READ_TIMEOUT_S: Final = "FORWARD_READ_TIMEOUT_SECONDS"
+FORWARD_CONNECT_RETRIES: Final = "FORWARD_CONNECT_RETRIES"
 FORWARD_RETRY_AFTER_MAX_S: Final = "FORWARD_RETRY_AFTER_MAX_SECONDS"
 MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
 SOURCES_DIR: Final = "SOURCES_DIR"
 
-USERPILOT_HOSTS: Final = {
-    "us": "https://analytex.userpilot.io",
-    "eu": "https://analytex-eu.userpilot.io",
-}
+USERPILOT_HOSTS: Final = HOSTS
 LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
 SEVEN_DAYS: Final = 7 * 24 * 3600
+CALL_WINDOW_DEFAULT_S: Final = 19 * 24 * 3600
+"""Longer than the queue's 4 days plus the dead-letter queue's 14: a replayed call that was
+already delivered still finds its record."""
+MAX_ATTEMPT_S: Final = 25
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 
@@ -49,9 +56,15 @@ class Settings:
     userpilot_url: str
     forward_mode: ForwardMode
     forward_policy: ForwardPolicy
+    queue_url: str | None
+    """None locally only: ingest then shows what it would queue instead of queueing."""
+    dlq_url: str | None
+    requests_per_minute: int
+    forwarder_concurrency: int
     idempotency_table: str | None
     idempotency_disabled: bool
     idempotency_window_s: int
+    call_window_s: int
     secrets_name: str | None
     # The local secrets document: never shown by repr, never logged.
     secrets_json: str | None = field(repr=False)
@@ -65,18 +78,28 @@ class Settings:
         reader = _Reader(environ)
         defaults = ForwardPolicy()
         policy = ForwardPolicy(
-            total=reader.get(FORWARD_RETRIES, _int_in(0, 10), defaults.total),
             connect_timeout=reader.get(
-                FORWARD_CONNECT_TIMEOUT_S, _float_in(0.05, 30), defaults.connect_timeout
+                FORWARD_CONNECT_TIMEOUT_S, _float_in(0.05, 10), defaults.connect_timeout
             ),
             read_timeout=reader.get(
-                FORWARD_READ_TIMEOUT_S, _float_in(0.05, 60), defaults.read_timeout
+                FORWARD_READ_TIMEOUT_S, _float_in(0.05, 20), defaults.read_timeout
             ),
-            retry_after_max=reader.get(
-                FORWARD_RETRY_AFTER_MAX_S, _int_in(0, 60), defaults.retry_after_max
+            connect_retries=reader.get(
+                FORWARD_CONNECT_RETRIES, _int_in(0, 5), defaults.connect_retries
             ),
-            budget_s=reader.get(FORWARD_BUDGET_S, _float_in(0.1, 900), defaults.budget_s),
+            delay_max_s=reader.get(
+                FORWARD_RETRY_AFTER_MAX_S, _int_in(1, 43_200), defaults.delay_max_s
+            ),
+            ambiguous=reader.get(FORWARD_AMBIGUOUS, _ambiguous, defaults.ambiguous),
         )
+        if policy.attempt_s() > MAX_ATTEMPT_S:
+            reader.problems.append(
+                f"one forward could take {policy.attempt_s():.0f} s with these timeouts;"
+                f" keep it under {MAX_ATTEMPT_S} s (the forwarder's timeout is 30 s)"
+            )
+        queue_url = reader.get(FORWARD_QUEUE_URL, _text, None)
+        if queue_url is None and running_in_aws_lambda(environ):
+            reader.problems.append(f"{FORWARD_QUEUE_URL} is required (the forward queue's URL)")
         idempotency_disabled = reader.get(IDEMPOTENCY_DISABLED, _bool, False)
         table = reader.get(IDEMPOTENCY_TABLE, _text, None)
         if table is None and not idempotency_disabled:
@@ -93,10 +116,19 @@ class Settings:
             userpilot_url=reader.get(USERPILOT_HOST, _userpilot_url, USERPILOT_HOSTS["us"]),
             forward_mode=reader.get(FORWARD_MODE, _forward_mode, "send"),
             forward_policy=policy,
+            queue_url=queue_url,
+            dlq_url=reader.get(FORWARD_DLQ_URL, _text, None),
+            requests_per_minute=reader.get(
+                REQUESTS_PER_MINUTE, _int_in(1, RATE_LIMIT_PER_MINUTE), DEFAULT_REQUESTS_PER_MINUTE
+            ),
+            forwarder_concurrency=reader.get(FORWARDER_MAX_CONCURRENCY, _int_in(2, 1000), 2),
             idempotency_table=table,
             idempotency_disabled=idempotency_disabled,
             idempotency_window_s=reader.get(
                 IDEMPOTENCY_WINDOW_S, _int_in(60, 366 * 24 * 3600), SEVEN_DAYS
+            ),
+            call_window_s=reader.get(
+                CALL_WINDOW_S, _int_in(60, 366 * 24 * 3600), CALL_WINDOW_DEFAULT_S
             ),
             secrets_name=secrets_name,
             secrets_json=secrets_json,
@@ -191,6 +223,14 @@ def _forward_mode(raw: str) -> ForwardMode:
     if raw == "dry-run":
         return "dry-run"
     raise ValueError("expected send or dry-run")
+
+
+def _ambiguous(raw: str) -> AmbiguousPolicy:
+    if raw == "retry":
+        return "retry"
+    if raw == "park":
+        return "park"
+    raise ValueError("expected retry (at least once) or park (at most once)")
 
 
 def _userpilot_url(raw: str) -> str:

@@ -28,7 +28,7 @@ from webhook_to_track.local.events import make_apigw_event
 from webhook_to_track.registry import load_registry
 from webhook_to_track.request import parse_request
 from webhook_to_track.rules import RuleSet
-from webhook_to_track.validation import validate_track
+from webhook_to_track.userpilot.validation import validate_track
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "whsec_benchmark_secret"
@@ -80,8 +80,8 @@ def rules_path(rules: RuleSet, payload: Any, delivery_id: str) -> Callable[[], N
     """map (rules + normaliser) then validate every event: what the service does per delivery."""
 
     def run() -> None:
-        for item in rules.map(payload, delivery_id=delivery_id).events:
-            validate_track(item.event)
+        for item in rules.map(payload, delivery_id=delivery_id).calls:
+            validate_track(item.call.body)
 
     return run
 
@@ -104,8 +104,8 @@ def stripe() -> None:
         verifier.verify(request.body, request.headers)
         payload = json.loads(request.body)
         delivery_id = source.delivery_id.find(payload, request)
-        for item in source.rules.map(payload, delivery_id=delivery_id).events:
-            validate_track(item.event)
+        for item in source.rules.map(payload, delivery_id=delivery_id).calls:
+            validate_track(item.call.body)
 
     payload_once = json.loads(body)
     delivery_id = str(payload_once["id"])
@@ -117,7 +117,7 @@ def stripe() -> None:
         for event_ in mapped:
             validate_track(event_)
 
-    mapped = [item.event for item in source.rules.map(payload_once).events]
+    mapped = [item.call.body for item in source.rules.map(payload_once).calls]
     loads = per_call_us(lambda: json.loads(body))
     floor_us, delivery_us = per_call_us(floor), per_call_us(delivery)
     map_us, validate_us = per_call_us(map_only), per_call_us(validate_only)
@@ -154,7 +154,7 @@ def hubspot() -> None:
     batch = hubspot_batch()
     body = json.dumps(batch, separators=(",", ":")).encode()
     payload = json.loads(body)
-    events = len(rules.map(payload, delivery_id="batch").events)
+    events = len(rules.map(payload, delivery_id="batch").calls)
     loads = per_call_us(lambda: json.loads(body))
     both_us = per_call_us(rules_path(rules, payload, "batch"))
     print(

@@ -1,5 +1,6 @@
-"""Functional fixtures: moto's DynamoDB with the template's own table, a real HTTP Userpilot
-stand-in on 127.0.0.1, and a helper that runs the real lambda_handler in-process."""
+"""Functional fixtures: moto's DynamoDB and SQS with the template's own table and queues, a real
+HTTP Userpilot stand-in on 127.0.0.1, and helpers that run the real handlers in-process: the
+ingest handler on an API Gateway event, the forwarder on what the queue holds."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from moto import mock_aws
 
 from tests.factories import TEMPLATE, secrets_json
 from tests.userpilot_stub import UserpilotStub
-from webhook_to_track.local.aws import create_idempotency_table
+from webhook_to_track.local.aws import Queues, create_forward_queues, create_idempotency_table
 from webhook_to_track.local.context import LocalLambdaContext
+from webhook_to_track.local.pump import pump_once
 from webhook_to_track.local.template import load_template
 
 TABLE = "test-idempotency"
+QUEUE_PREFIX = "test"
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +41,14 @@ def aws(template: dict[str, Any]) -> Iterator[Any]:
 
 
 @pytest.fixture
+def queues(aws: Any, template: dict[str, Any]) -> Queues:
+    """The forward queue and its dead-letter queue, as the template defines them."""
+    return create_forward_queues(
+        boto3.client("sqs", region_name="us-east-1"), template, QUEUE_PREFIX
+    )
+
+
+@pytest.fixture
 def userpilot() -> Iterator[UserpilotStub]:
     stub = UserpilotStub().start()
     yield stub
@@ -45,8 +56,10 @@ def userpilot() -> Iterator[UserpilotStub]:
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, userpilot: UserpilotStub) -> Callable[..., None]:
-    """Set the function's environment: defaults for tests, then the given overrides."""
+def env(
+    monkeypatch: pytest.MonkeyPatch, userpilot: UserpilotStub, queues: Queues
+) -> Callable[..., None]:
+    """Set the functions' environment: defaults for tests, then the given overrides."""
 
     def apply(**overrides: str) -> None:
         values = {
@@ -54,11 +67,13 @@ def env(monkeypatch: pytest.MonkeyPatch, userpilot: UserpilotStub) -> Callable[.
             "SECRETS_JSON": secrets_json(),
             "USERPILOT_HOST": userpilot.url,
             "FORWARD_MODE": "send",
-            "FORWARD_BUDGET_SECONDS": "4",
+            "FORWARD_QUEUE_URL": queues.queue_url,
+            "FORWARD_DLQ_URL": queues.dlq_url,
             "FORWARD_CONNECT_TIMEOUT_SECONDS": "0.5",
             "FORWARD_READ_TIMEOUT_SECONDS": "1",
-            "FORWARD_MAX_RETRIES": "2",
-            "FORWARD_RETRY_AFTER_MAX_SECONDS": "1",
+            "FORWARD_CONNECT_RETRIES": "1",
+            # The pacer's own tests cover the rate; here it must not slow the suite down.
+            "USERPILOT_REQUESTS_PER_MINUTE": "600",
             **overrides,
         }
         for name, value in values.items():
@@ -80,8 +95,8 @@ class Answer:
 
 
 def run_handler(event: dict[str, Any], timeout_s: float = 10.0) -> Answer:
-    """Call the real lambda_handler in-process, as the Lambda runtime would."""
-    from webhook_to_track.handler import lambda_handler
+    """Call the real ingest lambda_handler in-process, as the Lambda runtime would."""
+    from webhook_to_track.ingest.handler import lambda_handler
 
     context = cast(LambdaContext, LocalLambdaContext(timeout_s=timeout_s))
     response = lambda_handler(event, context)
@@ -90,10 +105,59 @@ def run_handler(event: dict[str, Any], timeout_s: float = 10.0) -> Answer:
     return Answer(response["statusCode"], response["headers"], json.loads(response["body"]))
 
 
+@dataclass
+class Forwarded:
+    """What draining the queue did: every batch answer, and each record's body."""
+
+    responses: list[dict[str, Any]]
+    bodies: list[dict[str, Any]]
+
+    @property
+    def failures(self) -> int:
+        return sum(len(r.get("batchItemFailures", [])) for r in self.responses)
+
+
+def drain_queue(queue_url: str, max_rounds: int = 20, timeout_s: float = 30.0) -> Forwarded:
+    """Feed the real forwarder handler until no message is visible (bounded)."""
+    from webhook_to_track.queue.consumer import lambda_handler
+
+    client = boto3.client("sqs", region_name="us-east-1")
+    responses: list[dict[str, Any]] = []
+    bodies: list[dict[str, Any]] = []
+    for _ in range(max_rounds):
+        context = LocalLambdaContext(function_name="forwarder", timeout_s=timeout_s)
+        outcome = pump_once(client, queue_url, lambda_handler, context)
+        if outcome is None:
+            break
+        event, response = outcome
+        responses.append(response)
+        bodies.extend(json.loads(r["body"]) for r in event["Records"])
+    return Forwarded(responses, bodies)
+
+
 @pytest.fixture
 def invoke(aws: Any, env: Callable[..., None]) -> Callable[..., Answer]:
-    """Run the handler with AWS mocked and the environment set."""
+    """Run the ingest handler with AWS mocked and the environment set."""
     return run_handler
+
+
+@pytest.fixture
+def forward(queues: Queues, env: Callable[..., None]) -> Callable[..., Forwarded]:
+    """Drain the forward queue through the real forwarder handler."""
+    return lambda **kwargs: drain_queue(queues.queue_url, **kwargs)
+
+
+@pytest.fixture
+def deliver(
+    invoke: Callable[..., Answer], forward: Callable[..., Forwarded]
+) -> Callable[..., tuple[Answer, Forwarded]]:
+    """Ingest one event, then forward what it queued: the whole path, as deployed."""
+
+    def run(event: dict[str, Any], **kwargs: Any) -> tuple[Answer, Forwarded]:
+        answer = invoke(event, **kwargs)
+        return answer, forward()
+
+    return run
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
-"""The whole path through the real lambda_handler: moto for DynamoDB, a real HTTP server for
-Userpilot. Every status code of the spec's table is produced here, each with its JSON body."""
+"""The whole ingest path through the real lambda_handler, then the forwarder on what it queued:
+moto for DynamoDB and SQS, a real HTTP server for Userpilot. Every status code of the spec's
+table is produced here, each with its JSON body."""
 
 from __future__ import annotations
 
@@ -22,31 +23,49 @@ from tests.factories import (
     stripe_header,
     stripe_payload,
 )
-from tests.functional.conftest import TABLE, Answer
+from tests.functional.conftest import TABLE, Answer, Forwarded
 from tests.userpilot_stub import Reply, UserpilotStub
-from webhook_to_track.idempotency import KEY_PREFIX, get_config, get_persistence_layer
+from webhook_to_track.idempotency import DELIVERY_PREFIX, delivery_config, persistence_layer
+from webhook_to_track.settings import get_settings
 
 Invoke = Callable[..., Answer]
+Forward = Callable[..., Forwarded]
+EVENT_ID = "evt_1PqR7sLkdIwHu7ix0aBcDeFg"
+KEYS = [
+    f"stripe:{EVENT_ID}:stripe.invoice_paid:0",
+    f"stripe:{EVENT_ID}:stripe.invoice_paid:1",
+]
 
 
-# --- 202: accepted and forwarded ----------------------------------------------------------------
+def queued_keys(answer: Answer) -> list[str]:
+    return [call["key"] for call in answer.body.get("queued", [])]
 
 
-def test_signed_invoice_paid_is_forwarded_to_userpilot(invoke: Invoke, userpilot: UserpilotStub):
+# --- 202: accepted, queued, then forwarded ------------------------------------------------------
+
+
+def test_signed_invoice_paid_is_queued_then_forwarded(
+    invoke: Invoke, forward: Forward, userpilot: UserpilotStub
+):
     # Given a signed Stripe invoice.paid delivery
     event = make_event()
 
     # When the function receives it
     answer = invoke(event)
 
-    # Then it answers 202 and sent two track events, exactly as Userpilot's API expects
+    # Then it answers 202 once both calls are queued, without calling Userpilot
     assert answer.status == 202
     assert answer.body["status"] == "accepted"
-    assert answer.body["delivery_id"] == "evt_1PqR7sLkdIwHu7ix0aBcDeFg"
-    assert [e["event_name"] for e in answer.body["events"]] == [
-        "invoice_paid",
-        "subscription_renewed",
+    assert answer.body["delivery_id"] == EVENT_ID
+    assert answer.body["queued"] == [
+        {"key": KEYS[0], "kind": "track", "name": "invoice_paid"},
+        {"key": KEYS[1], "kind": "track", "name": "subscription_renewed"},
     ]
+    assert userpilot.requests == []
+
+    # And the forwarder sends both, exactly as Userpilot's API expects
+    forwarded = forward()
+    assert forwarded.failures == 0
     assert len(userpilot.requests) == 2
     first = userpilot.requests[0]
     assert first.method == "POST"
@@ -76,11 +95,11 @@ def test_signed_invoice_paid_is_forwarded_to_userpilot(invoke: Invoke, userpilot
     assert userpilot.requests[1].json()["event_name"] == "subscription_renewed"
 
 
-def test_base64_encoded_body_is_verified_on_its_decoded_bytes(invoke: Invoke, userpilot):
+def test_base64_encoded_body_is_verified_on_its_decoded_bytes(invoke: Invoke):
     answer = invoke(make_event(base64_body=True))
 
     assert answer.status == 202
-    assert len(userpilot.requests) == 2
+    assert queued_keys(answer) == KEYS
 
 
 def test_signature_from_the_old_secret_is_accepted_during_rotation(invoke: Invoke):
@@ -91,15 +110,18 @@ def test_signature_from_the_old_secret_is_accepted_during_rotation(invoke: Invok
     assert answer.status == 202
 
 
-def test_duplicate_delivery_is_forwarded_once(invoke: Invoke, userpilot: UserpilotStub):
+def test_duplicate_delivery_is_queued_and_forwarded_once(
+    invoke: Invoke, forward: Forward, userpilot: UserpilotStub
+):
     event = make_event()
 
     first = invoke(event)
     second = invoke(make_event())  # Stripe's retry: same event id, new signature
+    forward()
 
     assert first.status == second.status == 202
     assert second.body["duplicate"] is True
-    assert second.body["events"] == first.body["events"]
+    assert second.body["queued"] == first.body["queued"]
     assert len(userpilot.requests) == 2  # two track events, sent once
 
 
@@ -112,40 +134,13 @@ def test_event_without_user_id_is_recorded_as_rejected_not_sent(invoke: Invoke, 
     answer = invoke(make_event(body))
 
     assert answer.status == 202
-    assert answer.body["events"] == []
+    assert answer.body["queued"] == []
     reasons = [r["reason"] for r in answer.body["rejected"]]
     assert len(reasons) == 2
     assert all(
         r.startswith("no user id in the payload (tried: data.object.metadata") for r in reasons
     )
     assert userpilot.requests == []
-
-
-def test_event_userpilot_refuses_is_recorded_with_its_reason(invoke: Invoke, userpilot):
-    userpilot.script(Reply(400, body={"errors": [{"message": "event_name too long"}]}))
-
-    answer = invoke(make_event())
-
-    assert answer.status == 202
-    assert answer.body["rejected"] == [
-        {
-            "rule": "stripe.invoice_paid",
-            "event": 0,
-            "event_name": "invoice_paid",
-            "reason": "Userpilot answered 400: event_name too long",
-        }
-    ]
-    assert [e["event_name"] for e in answer.body["events"]] == ["subscription_renewed"]
-
-
-def test_429_then_202_is_retried_after_retry_after(invoke: Invoke, userpilot: UserpilotStub):
-    userpilot.script(Reply(429, headers={"Retry-After": "1"}))
-
-    answer = invoke(make_event())
-
-    assert answer.status == 202
-    assert len(userpilot.requests) == 3  # 429, then 202 for each event
-    assert userpilot.requests[1].at - userpilot.requests[0].at >= 0.95
 
 
 # --- 200: nothing to do -------------------------------------------------------------------------
@@ -230,8 +225,8 @@ def test_method_other_than_post_is_405(invoke: Invoke):
 
 def test_same_delivery_in_progress_is_409(invoke: Invoke):
     # Given another invocation holds the lock on this delivery (as Powertools writes it)
-    layer: BasePersistenceLayer = get_persistence_layer(TABLE)
-    layer.configure(get_config(604800), key_prefix=KEY_PREFIX)
+    layer: BasePersistenceLayer = persistence_layer(TABLE, DELIVERY_PREFIX)
+    layer.configure(delivery_config(604800), key_prefix=DELIVERY_PREFIX)
     layer.save_inprogress(
         data={"source": "stripe", "delivery_id": "evt_1PqR7sLkdIwHu7ix0aBcDeFg"},
         remaining_time_in_millis=60_000,
@@ -277,56 +272,39 @@ def test_misconfiguration_is_500_without_details(invoke: Invoke, env, variable, 
     )
 
 
-def test_userpilot_refusing_the_key_is_500_and_nothing_is_stored(invoke: Invoke, userpilot, aws):
-    userpilot.always(Reply(401, body={"errors": [{"message": "invalid token"}]}))
+def test_the_answer_never_waits_on_userpilot(invoke: Invoke, userpilot: UserpilotStub):
+    # Given Userpilot is down and slow
+    userpilot.always(Reply(500, delay_s=3))
+
+    # When a delivery arrives
+    started = time.monotonic()
+    answer = invoke(make_event())
+    elapsed = time.monotonic() - started
+
+    # Then it is accepted at once: its calls wait in the queue, Userpilot was not called
+    assert answer.status == 202
+    assert queued_keys(answer) == KEYS
+    assert elapsed < 2
+    assert userpilot.requests == []
+
+
+def test_queue_refusing_the_calls_is_503_and_the_retry_runs_again(invoke: Invoke, env, aws):
+    # Given SQS cannot take the calls (here: the queue does not exist)
+    env(FORWARD_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/no-such-queue")
 
     answer = invoke(make_event())
 
-    assert answer.status == 500
-    assert answer.error_code == "userpilot_unauthorized"
-    assert aws.scan(TableName=TABLE)["Count"] == 0  # released: Stripe's retry will run again
-
-
-def test_repeated_500s_are_503_and_the_retry_runs_again(invoke: Invoke, userpilot, aws):
-    userpilot.always(Reply(500))
-
-    answer = invoke(make_event())
-
+    # Then the sender is told to retry, and the delivery record is released
     assert answer.status == 503
-    assert answer.error_code == "upstream_unavailable"
+    assert answer.error_code == "queue_unavailable"
     assert answer.headers["retry-after"] == "30"
-    assert len(userpilot.requests) == 3  # 1 attempt + FORWARD_MAX_RETRIES=2
     assert aws.scan(TableName=TABLE)["Count"] == 0
 
-    # When Userpilot recovers, the sender's retry is processed in full
-    userpilot.always(Reply(202))
-    assert invoke(make_event()).status == 202
-
-
-def test_slow_userpilot_hits_the_time_budget_with_503(invoke: Invoke, env, userpilot):
-    env(FORWARD_BUDGET_SECONDS="1.5", FORWARD_READ_TIMEOUT_SECONDS="5")
-    userpilot.always(Reply(202, delay_s=3))
-
-    started = time.monotonic()
-    answer = invoke(make_event())
-    elapsed = time.monotonic() - started
-
-    assert answer.status == 503
-    assert answer.error_code == "upstream_unavailable"
-    assert elapsed < 2.5  # the budget (1.5 s) plus overhead, far below the stub's 3 s reply
-
-
-def test_budget_shrinks_to_the_lambdas_remaining_time(invoke: Invoke, userpilot):
-    from tests.functional.conftest import run_handler
-
-    userpilot.always(Reply(202, delay_s=3))
-
-    started = time.monotonic()
-    answer = run_handler(make_event(), timeout_s=2.0)  # 2 s left, 1 s reserve -> 1 s budget
-    elapsed = time.monotonic() - started
-
-    assert answer.status == 503
-    assert elapsed < 1.8
+    # When SQS is back (a new container with the fixed setting), the retry is queued in full
+    env()
+    get_settings.cache_clear()
+    retried = invoke(make_event())
+    assert (retried.status, queued_keys(retried)) == (202, KEYS)
 
 
 def test_unavailable_idempotency_store_is_503(invoke: Invoke, env):
@@ -342,7 +320,7 @@ def test_unexpected_failure_is_a_json_500_without_traceback(invoke: Invoke, monk
     def explode(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("boom: secret internals")
 
-    monkeypatch.setattr("webhook_to_track.handler.open_delivery", explode)
+    monkeypatch.setattr("webhook_to_track.ingest.handler.open_delivery", explode)
 
     answer = invoke(make_event())
 
@@ -369,8 +347,7 @@ def test_logs_carry_ids_but_never_bodies_signatures_or_secrets(invoke: Invoke, l
     logs = log_lines()
     assert [line["message"] for line in logs] == [
         "signature verified",
-        "event forwarded",
-        "event forwarded",
+        "calls queued",
         "delivery answered",
     ]
     assert all(line["correlation_id"] == "req-abc-123" for line in logs)
@@ -402,8 +379,11 @@ def test_rejections_are_counted_per_source_and_reason(invoke: Invoke, capsys):
     assert len(rejected) == 1
     assert rejected[0]["source"] == "stripe"
     assert rejected[0]["reason"] == "signature_mismatch"
-    assert rejected[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [
-        ["service", "source", "reason"]
+    dimension_sets = rejected[0]["_aws"]["CloudWatchMetrics"][0]["Dimensions"]
+    # per source, and the totals every alarm watches
+    assert sorted(sorted(d) for d in dimension_sets) == [
+        ["reason", "service"],
+        ["reason", "service", "source"],
     ]
     received = [b for b in blobs if "Received" in b]
     assert received

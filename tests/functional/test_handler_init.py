@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tests.factories import ROOT
 
-IMPORT = "import webhook_to_track.handler"
+IMPORT = "import webhook_to_track.ingest.handler"
 
 
 def start(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,7 @@ rules, form bodies, shadow mode, setup handshakes and batch delivery ids."""
 from __future__ import annotations
 
 import json
+import os
 import time
 import urllib.parse
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.factories import secrets_json
-from tests.functional.conftest import run_handler
+from tests.functional.conftest import drain_queue, run_handler
 from tests.userpilot_stub import UserpilotStub
 from webhook_to_track.cli import signed_event
 from webhook_to_track.registry import load_registry
@@ -106,8 +107,11 @@ def send(
     headers: dict[str, str] | None = None,
     secret: str = SECRET,
 ):
+    """Deliver a signed request to ingest, then forward whatever it queued: the whole path."""
     compiled = load_registry(directory).get(source)
-    return run_handler(signed_event(compiled, body, secret, int(time.time()), headers))
+    answer = run_handler(signed_event(compiled, body, secret, int(time.time()), headers))
+    drain_queue(os.environ["FORWARD_QUEUE_URL"])
+    return answer
 
 
 def test_rules_select_on_a_header(senders: Path, userpilot: UserpilotStub):

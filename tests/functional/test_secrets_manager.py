@@ -55,12 +55,13 @@ def test_secret_that_is_not_json_is_a_configuration_error(secret):
         load_secrets(settings(arn))
 
 
-def test_handler_uses_the_secret_in_aws(invoke, env, secret, userpilot):
+def test_both_functions_use_the_secret_in_aws(deliver, env, secret, userpilot):
     client, arn = secret
     client.put_secret_value(SecretId=arn, SecretString=json.dumps(DOCUMENT))
     env(SECRETS_JSON="", SECRETS_NAME=arn, AWS_EXECUTION_ENV="AWS_Lambda_python3.13")
 
-    answer = invoke(make_event())
+    answer, forwarded = deliver(make_event())
 
     assert answer.status == 202
+    assert forwarded.failures == 0
     assert userpilot.requests[0].headers["Authorization"] == "Token k"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import sys
+from urllib.parse import quote_from_bytes
 
 import pytest
 
@@ -41,6 +43,87 @@ def test_json_is_parsed_from_the_raw_bytes():
     body = '{"note": "caf\\u00e9 \U0001f389", "n": 1}'.encode()
 
     assert parse_body(body, "json") == {"note": "caf\u00e9 \U0001f389", "n": 1}
+
+
+# Each refused body below is this valid one with one number changed.
+NUMBERS = b'{"id": "evt_1", "amount": 12.5, "count": 3}'
+INT_DIGITS = sys.get_int_max_str_digits()  # 4300 unless PYTHONINTMAXSTRDIGITS says otherwise
+
+
+def with_amount(number: bytes) -> bytes:
+    return NUMBERS.replace(b"12.5", number)
+
+
+def test_the_numbers_baseline_parses():
+    assert parse_json(NUMBERS) == {"id": "evt_1", "amount": 12.5, "count": 3}
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        (b"NaN", "NaN is not a JSON number"),
+        (b"Infinity", "Infinity is not a JSON number"),
+        (b"-Infinity", "-Infinity is not a JSON number"),
+        (b"1e999", "too large for a float"),
+        (b"-1e999", "too large for a float"),
+        (b"1" + b"0" * 400 + b".5", "too large for a float"),
+        (b"1" * 5000, f"integer longer than {INT_DIGITS} digits"),
+        (b"-" + b"1" * (INT_DIGITS + 1), f"integer longer than {INT_DIGITS} digits"),
+    ],
+    ids=[
+        "nan",
+        "infinity",
+        "-infinity",
+        "1e999",
+        "-1e999",
+        "401-digit-float",
+        "5000-digits",
+        "limit+1",
+    ],
+)
+def test_numbers_json_forbids_or_python_cannot_hold_are_malformed(number, message):
+    body = with_amount(number)
+
+    with pytest.raises(MalformedBodyError, match=message) as caught:
+        parse_json(body)
+    assert caught.value.status_code == 400
+    with pytest.raises(MalformedBodyError, match=message):
+        parse_body(body, "json")
+
+
+@pytest.mark.skipif(INT_DIGITS == 0, reason="the int digit limit is off")
+def test_an_integer_at_the_digit_limit_parses():
+    assert parse_json(with_amount(b"9" * INT_DIGITS))["amount"] == int("9" * INT_DIGITS)
+
+
+@pytest.mark.parametrize(
+    ("number", "value"),
+    [
+        (b"1.7976931348623157e308", 1.7976931348623157e308),  # the largest float
+        (b"-1e308", -1e308),
+        (b"1e-999", 0.0),  # underflow is zero, not an error
+        (b"-0.0", -0.0),
+        (b"1E+2", 100.0),
+    ],
+)
+def test_floats_up_to_the_float_range_parse(number, value):
+    assert parse_json(with_amount(number))["amount"] == value
+
+
+def test_nan_and_infinity_inside_strings_are_text():
+    body = NUMBERS.replace(b'"evt_1"', b'"NaN Infinity -Infinity 1e999"')
+
+    assert parse_json(body)["id"] == "NaN Infinity -Infinity 1e999"
+
+
+def test_a_form_payload_with_nan_is_malformed():
+    with pytest.raises(MalformedBodyError, match="NaN is not a JSON number"):
+        parse_body(b"payload=" + quote_from_bytes(with_amount(b"NaN")).encode(), "form-payload")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-32"])
+def test_json_in_the_encodings_json_loads_detects_still_parses(encoding):
+    assert parse_json(NUMBERS.decode().encode(encoding)) == parse_json(NUMBERS)
 
 
 # --- forms --------------------------------------------------------------------------------------

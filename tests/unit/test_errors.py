@@ -10,6 +10,7 @@ from webhook_to_track.responses import error_response, json_response
 
 EXPECTED = {
     errors.MalformedBodyError: (400, "malformed_body"),
+    errors.InvalidCallError: (422, "invalid_call"),
     errors.MissingSignatureError: (401, "signature_missing"),
     errors.MalformedSignatureError: (401, "signature_malformed"),
     errors.SignatureMismatchError: (401, "signature_mismatch"),
@@ -21,10 +22,30 @@ EXPECTED = {
     errors.PayloadTooLargeError: (413, "payload_too_large"),
     errors.ConfigurationError: (500, "configuration_error"),
     errors.SecretsUnavailableError: (500, "secrets_unavailable"),
-    errors.UpstreamAuthError: (500, "userpilot_unauthorized"),
     errors.InternalError: (500, "internal_error"),
-    errors.UpstreamUnavailableError: (503, "upstream_unavailable"),
+    errors.ServiceUnavailableError: (503, "service_unavailable"),
     errors.IdempotencyStoreError: (503, "idempotency_store_unavailable"),
+    errors.QueueUnavailableError: (503, "queue_unavailable"),
+    errors.ForwardError: (502, "forward_failed"),
+    errors.UpstreamUnavailableError: (502, "upstream_unavailable"),
+    errors.RateLimitedError: (502, "rate_limited"),
+    errors.UpstreamAuthError: (502, "userpilot_unauthorized"),
+    errors.CallRejectedError: (502, "call_rejected"),
+    errors.ForwardAmbiguousError: (502, "forward_ambiguous"),
+}
+# Whether trying again can help: the sender's retry at ingest, the queue's in the forwarder.
+RETRYABLE = {
+    errors.InternalError,
+    errors.ConfigurationError,
+    errors.SecretsUnavailableError,
+    errors.DeliveryInProgressError,
+    errors.ServiceUnavailableError,
+    errors.IdempotencyStoreError,
+    errors.QueueUnavailableError,
+    errors.UpstreamUnavailableError,
+    errors.RateLimitedError,
+    errors.UpstreamAuthError,
+    errors.ForwardAmbiguousError,
 }
 
 
@@ -35,6 +56,22 @@ def test_each_error_carries_its_status_and_code(cls, expected):
     assert issubclass(cls, WebhookError)
     assert cls.__name__.endswith("Error")
     assert (cls.status_code, cls.code) == expected
+
+
+@pytest.mark.parametrize("cls", EXPECTED, ids=lambda v: v.__name__)
+def test_each_error_says_whether_a_retry_can_help(cls):
+    assert cls.retryable is (cls in RETRYABLE)
+
+
+def test_an_idempotency_store_failure_is_not_a_userpilot_failure():
+    assert not issubclass(errors.IdempotencyStoreError, errors.ForwardError)
+    assert not issubclass(errors.QueueUnavailableError, errors.ForwardError)
+
+
+def test_forward_errors_keep_userpilots_answer():
+    error = errors.CallRejectedError("refused", status=400, error="user not found")
+
+    assert (error.status, error.error, error.retry_after_s) == (400, "user not found", None)
 
 
 def test_codes_are_unique():
@@ -62,7 +99,7 @@ def test_configuration_details_stay_in_the_log():
 
 
 def test_error_response_is_json_with_retry_hints():
-    response = error_response(errors.UpstreamUnavailableError("down"), "r")
+    response = error_response(errors.QueueUnavailableError("down"), "r")
 
     assert response["statusCode"] == 503
     assert response["headers"] == {"content-type": "application/json", "retry-after": "30"}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from webhook_to_track.errors import ConfigurationError
-from webhook_to_track.policy import ForwardPolicy
+from webhook_to_track.userpilot.policy import ForwardPolicy
 from webhook_to_track.settings import Settings
 
 BASE = {"IDEMPOTENCY_TABLE": "t", "SECRETS_NAME": "arn:aws:secretsmanager:x"}
@@ -20,6 +20,9 @@ def test_defaults():
     assert settings.forward_mode == "send"
     assert settings.forward_policy == ForwardPolicy()
     assert settings.idempotency_window_s == 7 * 24 * 3600
+    assert settings.call_window_s == 19 * 24 * 3600
+    assert (settings.requests_per_minute, settings.forwarder_concurrency) == (480, 2)
+    assert (settings.queue_url, settings.dlq_url) == (None, None)
     assert settings.max_body_bytes == 1024 * 1024
     assert settings.secrets_max_age_s == 300
     assert settings.sources_dir is None
@@ -48,8 +51,8 @@ def test_bad_userpilot_host_is_refused(host):
 
 def test_every_problem_is_reported_at_once():
     environ = {
-        "FORWARD_MAX_RETRIES": "many",
-        "FORWARD_BUDGET_SECONDS": "0",
+        "FORWARD_CONNECT_RETRIES": "many",
+        "FORWARD_AMBIGUOUS": "sometimes",
         "FORWARD_MODE": "maybe",
         "MAX_BODY_BYTES": "1",
         "POWERTOOLS_IDEMPOTENCY_DISABLED": "perhaps",
@@ -68,17 +71,46 @@ def test_forward_policy_from_environment():
     settings = Settings.from_env(
         {
             **BASE,
-            "FORWARD_MAX_RETRIES": "1",
-            "FORWARD_BUDGET_SECONDS": "2.5",
+            "FORWARD_CONNECT_RETRIES": "1",
             "FORWARD_CONNECT_TIMEOUT_SECONDS": "0.2",
             "FORWARD_READ_TIMEOUT_SECONDS": "0.7",
             "FORWARD_RETRY_AFTER_MAX_SECONDS": "3",
+            "FORWARD_AMBIGUOUS": "park",
         }
     )
 
     assert settings.forward_policy == ForwardPolicy(
-        total=1, budget_s=2.5, connect_timeout=0.2, read_timeout=0.7, retry_after_max=3
+        connect_retries=1, connect_timeout=0.2, read_timeout=0.7, delay_max_s=3, ambiguous="park"
     )
+
+
+@pytest.mark.parametrize(("value", "ok"), [("600", True), ("601", False), ("0", False)])
+def test_requests_per_minute_stays_within_userpilots_limit(value, ok):
+    environ = {**BASE, "USERPILOT_REQUESTS_PER_MINUTE": value}
+    if ok:
+        assert Settings.from_env(environ).requests_per_minute == int(value)
+    else:
+        with pytest.raises(ConfigurationError, match="USERPILOT_REQUESTS_PER_MINUTE"):
+            Settings.from_env(environ)
+
+
+def test_forwarder_concurrency_below_the_event_source_minimum_is_refused():
+    with pytest.raises(ConfigurationError, match="FORWARDER_MAX_CONCURRENCY"):
+        Settings.from_env({**BASE, "FORWARDER_MAX_CONCURRENCY": "1"})
+
+
+def test_timeouts_that_could_outlive_the_forwarder_are_refused():
+    environ = {**BASE, "FORWARD_CONNECT_TIMEOUT_SECONDS": "10", "FORWARD_READ_TIMEOUT_SECONDS": "20"}
+
+    with pytest.raises(ConfigurationError, match="one forward could take"):
+        Settings.from_env(environ)
+
+
+def test_queue_url_is_required_in_a_deployed_lambda():
+    environ = {**BASE, "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13"}
+
+    with pytest.raises(ConfigurationError, match="FORWARD_QUEUE_URL"):
+        Settings.from_env(environ)
 
 
 def test_table_not_needed_when_idempotency_is_disabled():

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from webhook_to_track.request import lowercase_headers
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from webhook_to_track.queue.message import QueuedCall
+    from webhook_to_track.registry import Registry, Source
 
 
 def make_apigw_event(
@@ -111,3 +118,118 @@ def sample_headers(payload: Path) -> dict[str, str]:
     if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
         raise ValueError(f"{sidecar}: expected an object of header name -> string value")
     return {str(name).lower(): value for name, value in headers.items()}
+
+
+# --- the forwarder's events (Lambda's SQS event source) ------------------------------------------
+
+FORWARD_QUEUE_NAME = "webhook-to-track-ForwardQueue"
+SAMPLE_RECEIVED_AT = "2026-12-01T00:00:00Z"
+"""The fixed ``received_at`` of the committed forwarder samples (so they do not change)."""
+FORWARDER_SAMPLES = {"stripe-invoice.paid.json": ("stripe", "invoice.paid.json")}
+"""events/forwarder/<file> -> (source, its payload under events/payloads/<source>/)."""
+
+
+def make_sqs_event(
+    bodies: list[str],
+    queue_name: str = FORWARD_QUEUE_NAME,
+    *,
+    sent_at: float | None = None,
+) -> dict[str, Any]:
+    """A Lambda SQS event holding one record per body, as the event source mapping sends it
+    (the same record shape as the local pump's). Ids and handles derive from the queue name,
+    position and body, so the same input gives the same event; ``sent_at`` (unix seconds,
+    default now) is each message's SentTimestamp and first receive."""
+    from webhook_to_track.local.aws import REGION
+    from webhook_to_track.local.pump import ACCOUNT, to_lambda_record
+
+    moment_ms = str(int((time.time() if sent_at is None else sent_at) * 1000))
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue_name}"
+    records = []
+    for position, body in enumerate(bodies):
+        message_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}/{position}/{body}"))
+        message = {
+            "MessageId": message_id,
+            "ReceiptHandle": base64.b64encode(f"{message_id}#{moment_ms}".encode()).decode(),
+            "Body": body,
+            "MD5OfBody": hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest(),
+            "Attributes": {
+                "ApproximateReceiveCount": "1",
+                "SentTimestamp": moment_ms,
+                "SenderId": "AROAEXAMPLEINGEST:webhook-to-track-IngestFunction",
+                "ApproximateFirstReceiveTimestamp": moment_ms,
+            },
+        }
+        records.append(to_lambda_record(message, arn))
+    return {"Records": records}
+
+
+class _Collected:
+    """A CallQueue that keeps the calls ingest would send to SQS."""
+
+    def __init__(self) -> None:
+        self.calls: list[QueuedCall] = []
+
+    def put(self, calls: Sequence[QueuedCall]) -> None:
+        self.calls.extend(calls)
+
+
+def queued_messages(
+    source: Source,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+    *,
+    received_at: str = SAMPLE_RECEIVED_AT,
+) -> list[str]:
+    """The forward-queue message bodies ingest produces for one delivery of ``source`` (a
+    registry Source): its real parsing, delivery id, rules, validation and QueuedCall, without
+    the signature check (it is not signed here) or any AWS; ``received_at`` fixed."""
+    from dataclasses import replace
+
+    from webhook_to_track.ingest.delivery import open_delivery
+    from webhook_to_track.ingest.process import process_delivery
+    from webhook_to_track.request import parse_request
+
+    event = make_apigw_event(
+        source.name,
+        body,
+        {"content-type": source.preset.content_type, **(headers or {})},
+        now=0,
+        request_id="sample",
+    )
+    delivery = open_delivery(parse_request(event, max_body_bytes=len(body) + 1), source)
+    queue = _Collected()
+    process_delivery(
+        delivery=delivery.key,
+        payload=delivery.payload,
+        rules=source.rules,
+        queue=queue,
+        headers=delivery.headers,
+    )
+    return [replace(call, received_at=received_at).to_json() for call in queue.calls]
+
+
+def forwarder_event(
+    registry: Registry, source_name: str, payload: Path, *, received_at: str = SAMPLE_RECEIVED_AT
+) -> dict[str, Any]:
+    """The SQS event the forwarder receives for what ingest queues for one sample payload."""
+    from webhook_to_track.queue.replay import parse_timestamp
+
+    source = registry.get(source_name)
+    bodies = queued_messages(
+        source, payload.read_bytes(), sample_headers(payload), received_at=received_at
+    )
+    moment = parse_timestamp(received_at)
+    return make_sqs_event(bodies, sent_at=None if moment is None else moment.timestamp())
+
+
+def write_forwarder_samples(events_dir: Path, registry: Registry) -> list[Path]:
+    """Write every FORWARDER_SAMPLES file under ``<events_dir>/forwarder/``; the paths."""
+    written = []
+    for name, (source_name, payload_name) in sorted(FORWARDER_SAMPLES.items()):
+        payload = events_dir / "payloads" / source_name / payload_name
+        path = events_dir / "forwarder" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        event = forwarder_event(registry, source_name, payload)
+        path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        written.append(path)
+    return written

@@ -12,9 +12,10 @@ from webhook_to_track.delivery import parse_body
 from webhook_to_track.errors import MalformedBodyError
 from webhook_to_track.local.events import sample_headers
 from webhook_to_track.registry import Registry, source_files
-from webhook_to_track.rules import Problems, check_source_document, event_names
+from webhook_to_track.rules import Problems, event_names
 from webhook_to_track.rules.match import compile_pattern
 from webhook_to_track.rules.paths import MISSING, PathError, parse_path, request_headers
+from webhook_to_track.sources.check import check_source_document
 
 
 def _documents(sources_dir: FsPath | None) -> list[tuple[str, Any]]:
@@ -103,9 +104,9 @@ def try_payload(
         return 1
     seen = {**sample_headers(file), **{k.lower(): v for k, v in (headers or {}).items()}}
     result = source.rules.map(payload, delivery_id="rules-try", headers=seen)
-    for item in result.events:
+    for item in result.calls:
         print(f"# rule {item.rule}, event {item.index}")
-        print(json.dumps(item.event, indent=2, ensure_ascii=False))
+        print(json.dumps(item.call.body, indent=2, ensure_ascii=False))
     for rejection in result.rejected:
         print(f"# rejected: {json.dumps(rejection.to_dict(), ensure_ascii=False)}")
     for dropped in result.dropped:
@@ -113,7 +114,7 @@ def try_payload(
     if not result.matched:
         document = dict(_documents(sources_dir))[name]
         _print_unmatched(document, payload, seen)
-    elif not result.events and not result.rejected:
+    elif not result.calls and not result.rejected:
         print(f"Rules {', '.join(result.matched)} matched, but every event's when filtered it out.")
     return 0
 

@@ -11,7 +11,10 @@ from typing import Any, Final
 import yaml
 
 FUNCTION_ID: Final = "IngestFunction"
+FORWARDER_ID: Final = "ForwarderFunction"
 TABLE_ID: Final = "IdempotencyTable"
+QUEUE_ID: Final = "ForwardQueue"
+DLQ_ID: Final = "ForwardDLQ"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -106,3 +109,30 @@ def function_environment(
             if name in declared:  # sam local ignores variables the template does not declare
                 environment[name] = value if isinstance(value, str) else json.dumps(value)
     return environment
+
+
+def queue_attributes(
+    template: Mapping[str, Any], logical_id: str, arns: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """``create_queue`` attributes from the template's queue resource: retention, visibility
+    and the redrive policy, with ``!Ref`` parameters at their defaults and ``!GetAtt X.Arn``
+    taken from ``arns`` (logical id -> ARN of the queue already created)."""
+    properties = template["Resources"][logical_id]["Properties"]
+    parameters = template.get("Parameters", {})
+    attributes: dict[str, str] = {}
+    for name in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds"):
+        if name in properties:
+            value = _resolve(properties[name], parameters)
+            if value is not None:
+                attributes[name] = value
+    redrive = properties.get("RedrivePolicy")
+    if redrive:
+        target = redrive["deadLetterTargetArn"]
+        arn = target["Fn::GetAtt"][0] if isinstance(target, dict) else target
+        attributes["RedrivePolicy"] = json.dumps(
+            {
+                "deadLetterTargetArn": (arns or {}).get(arn, arn),
+                "maxReceiveCount": int(_resolve(redrive["maxReceiveCount"], parameters) or 10),
+            }
+        )
+    return attributes

@@ -1,18 +1,16 @@
-"""Declarative mapping rules: compile once, then map payloads to Userpilot track events."""
+"""Declarative mapping rules: compile once, then map payloads to Userpilot calls."""
 
-from webhook_to_track.rules.check import check_source_document
 from webhook_to_track.rules.compiler import compile_ruleset
-from webhook_to_track.rules.engine import Dropped, MappedEvent, MappingResult, RuleSet
+from webhook_to_track.rules.engine import Dropped, MappedCall, MappingResult, RuleSet
 from webhook_to_track.rules.names import event_names
 from webhook_to_track.rules.problems import Problems
 
 __all__ = [
     "Dropped",
-    "MappedEvent",
+    "MappedCall",
     "MappingResult",
     "Problems",
     "RuleSet",
-    "check_source_document",
     "compile_ruleset",
     "event_names",
 ]

@@ -1,4 +1,4 @@
-"""Map one payload to Userpilot track events with a compiled rule set.
+"""Map one payload to Userpilot calls with a compiled rule set.
 
 Every rule whose ``match`` succeeds fires, in file order; each of its ``events`` (filtered by an
 optional ``when``, once per item with ``for_each``) yields one normalised track event, or a
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from webhook_to_track.models import Primitive, Rejection, TrackEvent
+from webhook_to_track.models import Rejection
 from webhook_to_track.rules.flatten import MAX_KEYS, MAX_STRING, FlattenOptions, flatten_members
 from webhook_to_track.rules.match import Pattern, Predicate
 from webhook_to_track.rules.normalise import (
@@ -31,6 +31,7 @@ from webhook_to_track.rules.paths import (
     set_request_headers,
 )
 from webhook_to_track.rules.values import ValueSpec
+from webhook_to_track.userpilot.calls import Primitive, TrackBody, UserpilotCall
 
 MAX_ITEMS: Final = 500
 """for_each maps at most this many items per event spec; the rest are reported, never dropped
@@ -40,12 +41,18 @@ Field = tuple[str, Reader]
 
 
 @dataclass(frozen=True, slots=True)
-class MappedEvent:
+class MappedCall:
     rule: str
     index: int
-    event: TrackEvent
+    call: UserpilotCall
     item: int | None = None
     """the for_each item index, or None"""
+
+    @property
+    def position(self) -> str:
+        """Where the call comes from inside its rule: ``"0"``, or ``"0.3"`` for the fourth
+        for_each item of the rule's first event; part of the call's queue key."""
+        return str(self.index) if self.item is None else f"{self.index}.{self.item}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +77,7 @@ class Dropped:
 @dataclass(frozen=True, slots=True)
 class MappingResult:
     matched: tuple[str, ...]
-    events: tuple[MappedEvent, ...]
+    calls: tuple[MappedCall, ...]
     rejected: tuple[Rejection, ...]
     dropped: tuple[Dropped, ...] = ()
 
@@ -165,12 +172,12 @@ class _Run:
     """One ``map`` call: the payload, the delivery id, the outputs, and the per-delivery cache of
     inherited values (root defaults, the default user id)."""
 
-    __slots__ = ("delivery_id", "dropped", "drops", "events", "rejected", "root", "shared", "user")
+    __slots__ = ("calls", "delivery_id", "dropped", "drops", "rejected", "root", "shared", "user")
 
     def __init__(self, root: Any, delivery_id: str | None) -> None:
         self.root = root
         self.delivery_id = delivery_id
-        self.events: list[MappedEvent] = []
+        self.calls: list[MappedCall] = []
         self.rejected: list[Rejection] = []
         self.dropped: list[Dropped] = []
         self.drops: list[tuple[str, str]] = []
@@ -254,8 +261,8 @@ class EventSpec:
         if metadata is None:
             run.rejected.append(self._reject(problem, name, index))
             return
-        event: TrackEvent = {"user_id": user_id, "event_name": name, "metadata": metadata}
-        run.events.append(MappedEvent(self.rule, self.index, event, index))
+        body: TrackBody = {"user_id": user_id, "event_name": name, "metadata": metadata}
+        run.calls.append(MappedCall(self.rule, self.index, UserpilotCall("track", body), index))
 
     def _user_id(self, run: _Run, item: Any) -> tuple[str | None, str]:
         spec = self.user_id
@@ -398,5 +405,5 @@ class RuleSet:
         finally:
             reset_request_headers(token)
         return MappingResult(
-            tuple(matched), tuple(run.events), tuple(run.rejected), tuple(run.dropped)
+            tuple(matched), tuple(run.calls), tuple(run.rejected), tuple(run.dropped)
         )

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal
 
-from webhook_to_track.models import Primitive
 from webhook_to_track.rules.transforms import json_text
+from webhook_to_track.userpilot.calls import Primitive
 
 ArrayPolicy = Literal["join", "json", "skip"]
 ARRAY_POLICIES: Final = ("join", "json", "skip")

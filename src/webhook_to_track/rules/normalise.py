@@ -37,7 +37,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, Final
 
-from webhook_to_track.models import Primitive
 from webhook_to_track.rules.flatten import (
     ARRAY_POLICIES,
     MAX_KEY,
@@ -49,6 +48,7 @@ from webhook_to_track.rules.flatten import (
 from webhook_to_track.rules.paths import MISSING
 from webhook_to_track.rules.problems import Problems, pointer
 from webhook_to_track.rules.values import Failure, ValueSpec, compile_value
+from webhook_to_track.userpilot.calls import Primitive
 
 MAX_NAME: Final = 255
 """user_id and event_name: Userpilot's limit; longer ones reject the event."""

@@ -187,8 +187,8 @@ def test_every_matching_rule_fires_in_file_order_with_defaults_and_precedence():
     result = compile_doc(DOCUMENT).map(payload, delivery_id="d-1")
 
     assert result.matched == ("created", "anything")
-    assert [e.event["event_name"] for e in result.events] == ["thing_created", "thing_seen"]
-    first = result.events[0].event
+    assert [e.call.body["event_name"] for e in result.calls] == ["thing_created", "thing_seen"]
+    first = result.calls[0].call.body
     assert first["user_id"] == "123"
     assert first["metadata"] == {
         "source": "test",
@@ -201,7 +201,7 @@ def test_every_matching_rule_fires_in_file_order_with_defaults_and_precedence():
         "thing_attributes_kind": "flattened",
         "thing_attributes_weight": 2,
     }
-    assert result.events[1].event["metadata"] == {
+    assert result.calls[1].call.body["metadata"] == {
         "source": "test",
         "kind": "thing.created",
         "source_event_id": "d-1",
@@ -217,7 +217,7 @@ def test_when_filters_events_and_per_event_user_id_overrides_defaults():
 
     result = compile_doc(DOCUMENT).map(payload)
 
-    names = [(e.event["event_name"], e.event["user_id"]) for e in result.events]
+    names = [(e.call.body["event_name"], e.call.body["user_id"]) for e in result.calls]
     assert names == [("thing_red", "fixed-user")]
     assert {r.event_name for r in result.rejected} == {
         "thing_created",
@@ -241,7 +241,7 @@ def test_user_id_must_be_text_or_a_whole_number(user, expected):
 
     result = rules.map({"u": user})
 
-    assert [e.event["user_id"] for e in result.events] == ([expected] if expected else [])
+    assert [e.call.body["user_id"] for e in result.calls] == ([expected] if expected else [])
 
 
 def test_a_user_id_too_long_is_rejected_never_cut():
@@ -285,7 +285,7 @@ def test_a_failed_transform_rejects_on_identity_and_drops_a_metadata_key():
     good = rules.map({"u": "12", "n": "many"})
     bad = rules.map({"u": "twelve"})
 
-    assert [e.event for e in good.events] == [
+    assert [e.call.body for e in good.calls] == [
         {"user_id": "12", "event_name": "e", "metadata": {"m": 0, "ok": 1}}
     ]
     assert [d.to_dict() for d in good.dropped] == [
@@ -314,7 +314,7 @@ def test_required_metadata_rejects_the_event_naming_key_and_paths():
         )
     )
 
-    assert rules.map({"data": {"number": 7}}).events[0].event["metadata"]["invoice"] == 7
+    assert rules.map({"data": {"number": 7}}).calls[0].call.body["metadata"]["invoice"] == 7
     assert [r.reason for r in rules.map({"data": {"id": None}}).rejected] == [
         "required metadata 'invoice' is missing (tried: data.id, data.number)"
     ]
@@ -332,7 +332,7 @@ def test_a_required_default_rejects_every_event_that_inherits_it():
 
     result = rules.map({})
 
-    assert [e.event["event_name"] for e in result.events] == ["b"]
+    assert [e.call.body["event_name"] for e in result.calls] == ["b"]
     assert [r.reason for r in result.rejected] == [
         "required metadata 'plan' is missing (tried: plan)"
     ]
@@ -357,7 +357,7 @@ def test_nulls_are_kept_unless_drop_nulls(file_level, event_level, expected):
 
     result = compile_doc(one_rule(event, **defaults)).map({"x": None})
 
-    assert result.events[0].event["metadata"] == expected
+    assert result.calls[0].call.body["metadata"] == expected
 
 
 @pytest.mark.parametrize(
@@ -379,7 +379,7 @@ def test_declared_arrays_follow_the_arrays_policy(arrays, expected):
 
     result = rules.map({"tags": ["a", "b"], "items": [{"id": 1}]})
 
-    assert result.events[0].event["metadata"] == expected
+    assert result.calls[0].call.body["metadata"] == expected
 
 
 def test_metadata_is_made_userpilot_safe():
@@ -401,7 +401,7 @@ def test_metadata_is_made_userpilot_safe():
 
     result = rules.map({"long": "x" * 2000, "inf": float("inf"), "nested": {"a": 1, "b": {"c": 2}}})
 
-    assert result.events[0].event["metadata"] == {
+    assert result.calls[0].call.body["metadata"] == {
         "long": "x" * 1024,
         "nested_b_c": 2,
         "nested_a": "declared wins",
@@ -419,7 +419,7 @@ def test_flattened_keys_past_200_are_left_out_and_reported():
 
     result = rules.map({"big": {f"k{i:03}": i for i in range(300)}}, delivery_id="d")
 
-    metadata = result.events[0].event["metadata"]
+    metadata = result.calls[0].call.body["metadata"]
     assert len(metadata) == 200
     assert metadata["own"] == 1
     assert metadata["source_event_id"] == "d"
@@ -467,13 +467,13 @@ STRIPE_LIKE = {"id": "evt_1", "created": 1724155203, "type": "invoice.paid"}
 def test_added_fields_keep_the_senders_time_and_id(defaults, own, expected):
     rules = compile_doc(one_rule({"event_name": "e", "metadata": own}, user_id="u", **defaults))
 
-    assert rules.map(STRIPE_LIKE, delivery_id="d-9").events[0].event["metadata"] == expected
+    assert rules.map(STRIPE_LIKE, delivery_id="d-9").calls[0].call.body["metadata"] == expected
 
 
 def test_without_a_delivery_id_nothing_is_invented():
     rules = compile_doc(one_rule({"event_name": "e"}, user_id="u"))
 
-    assert rules.map({}).events[0].event["metadata"] == {}
+    assert rules.map({}).calls[0].call.body["metadata"] == {}
 
 
 # --- for_each -------------------------------------------------------------------------------------
@@ -538,7 +538,7 @@ def test_for_each_yields_one_event_per_matching_item_with_its_own_time_and_id():
 
     result = compile_doc(HUBSPOT).map(batch, delivery_id="d")
 
-    assert [(e.index, e.item, e.event) for e in result.events] == [
+    assert [(e.index, e.item, e.call.body) for e in result.calls] == [
         (
             0,
             0,
@@ -584,7 +584,7 @@ def test_for_each_items_without_an_event_id_get_the_delivery_id_and_their_index(
 
     result = compile_doc(document).map({"items": [{"u": "a"}, {"u": "b"}]}, delivery_id="d")
 
-    assert [e.event["metadata"] for e in result.events] == [
+    assert [e.call.body["metadata"] for e in result.calls] == [
         {"source_event_id": "d#0"},
         {"source_event_id": "d#1"},
     ]
@@ -609,7 +609,7 @@ def test_for_each_is_capped_and_reports_what_it_cannot_map(payload, events, reas
 
     result = compile_doc(document).map(payload)
 
-    assert (len(result.events), [r.reason for r in result.rejected]) == (events, reasons)
+    assert (len(result.calls), [r.reason for r in result.rejected]) == (events, reasons)
 
 
 # --- compile errors -------------------------------------------------------------------------------
@@ -813,6 +813,6 @@ def test_rules_can_match_and_read_request_headers():
     result = rules.map({"email": "a@b.c"}, headers=headers)
     ignored = rules.map({"email": "a@b.c"}, headers={"x-shopify-topic": "carts/update"})
 
-    assert [e.event["event_name"] for e in result.events] == ["shopify_orders_paid"]
-    assert result.events[0].event["metadata"]["shop"] == "acme.myshopify.com"
+    assert [e.call.body["event_name"] for e in result.calls] == ["shopify_orders_paid"]
+    assert result.calls[0].call.body["metadata"]["shop"] == "acme.myshopify.com"
     assert ignored.matched == ()

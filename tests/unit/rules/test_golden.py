@@ -17,7 +17,7 @@ from tests.factories import PAYLOADS
 from webhook_to_track.delivery import parse_body
 from webhook_to_track.local.events import is_sample_payload, sample_headers
 from webhook_to_track.registry import load_registry
-from webhook_to_track.validation import validate_track
+from webhook_to_track.userpilot.validation import validate_track
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DELIVERY_ID = "delivery-0001"
@@ -49,7 +49,7 @@ def mapped(source: str, given: Path) -> dict[str, Any]:
     result = compiled.rules.map(payload, delivery_id=DELIVERY_ID, headers=sample_headers(given))
     outcome: dict[str, Any] = {
         "matched": list(result.matched),
-        "events": [item.event for item in result.events],
+        "events": [item.call.body for item in result.calls],
         "rejected": [rejection.to_dict() for rejection in result.rejected],
     }
     if result.dropped:

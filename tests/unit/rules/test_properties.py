@@ -16,7 +16,7 @@ from tests.factories import PAYLOADS
 from webhook_to_track.models import Rejection
 from webhook_to_track.registry import load_registry
 from webhook_to_track.rules import MappingResult, RuleSet
-from webhook_to_track.validation import is_valid_track
+from webhook_to_track.userpilot.validation import is_valid_track
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 
@@ -107,8 +107,8 @@ PAYLOADS_ANY = st.one_of(JSON, mutated_samples(), st.lists(NOTIFICATION, max_siz
 
 
 def assert_clean(result: MappingResult) -> None:
-    for item in result.events:
-        assert is_valid_track(item.event), item.event
+    for item in result.calls:
+        assert is_valid_track(item.call.body), item.call.body
     for rejection in result.rejected:
         assert isinstance(rejection, Rejection)
         assert rejection.reason
@@ -127,4 +127,4 @@ def test_any_payload_through_for_each_rules_is_valid_or_rejected(payload):
     result = hubspot().map(payload, delivery_id="d")
 
     assert_clean(result)
-    assert len(result.events) <= 3 * max(1, len(payload) if isinstance(payload, list) else 0)
+    assert len(result.calls) <= 3 * max(1, len(payload) if isinstance(payload, list) else 0)

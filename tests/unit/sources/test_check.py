@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webhook_to_track.rules import check_source_document
-from webhook_to_track.rules.check import (
+from webhook_to_track.sources.check import check_source_document
+from webhook_to_track.sources.check import (
     compile_problems,
     schema_problems,
     source_schema_validator,

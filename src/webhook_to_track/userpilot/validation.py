@@ -1,4 +1,4 @@
-"""Validate track events against the Track JSON Schema, compiled once per cold start.
+"""Validate Userpilot calls against their JSON Schemas (one per kind), compiled once per cold start.
 
 The schema file is the contract and jsonschema the source of truth: at cold start the schema is
 also compiled into a plain-Python predicate covering the keywords it uses (type, required,
@@ -18,14 +18,15 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 
-from webhook_to_track.errors import InvalidTrackEventError
-from webhook_to_track.models import TrackEvent
+from webhook_to_track.errors import InvalidCallError
+from webhook_to_track.userpilot.api import SCHEMAS
+from webhook_to_track.userpilot.calls import UserpilotCall
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
 
 Check = Callable[[Any], bool]
-TRACK_SCHEMA: Final = "track.schema.json"
+TRACK_SCHEMA: Final = SCHEMAS["track"]
 _ANNOTATIONS: Final = frozenset(
     {"$schema", "$id", "$comment", "title", "description", "examples", "default"}
 )
@@ -49,7 +50,7 @@ class UnsupportedSchemaError(ValueError):
 
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in the package's schemas/ folder."""
-    text = resources.files("webhook_to_track.schemas").joinpath(name).read_text("utf-8")
+    text = resources.files("webhook_to_track.userpilot.schemas").joinpath(name).read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -273,32 +274,47 @@ def get_check(name: str) -> Check | None:
         return None
 
 
-def is_valid_track(event: Any) -> bool:
-    """Whether ``event`` is a valid Track body (the predicate, else jsonschema)."""
-    check = get_check(TRACK_SCHEMA)
+def is_valid(name: str, body: Any) -> bool:
+    """Whether ``body`` is valid against schema ``name`` (the predicate, else jsonschema)."""
+    check = get_check(name)
     if check is not None:
-        return check(event)
-    return bool(get_validator(TRACK_SCHEMA).is_valid(event))
+        return check(body)
+    return bool(get_validator(name).is_valid(body))
 
 
-def validate_track(event: TrackEvent) -> None:
-    """Raise InvalidTrackEventError, carrying the JSON path and failing keyword, if the event
-    is not a valid Userpilot track body."""
-    check = get_check(TRACK_SCHEMA)
-    if check is not None and check(event):  # the fast path: no jsonschema at all
+def is_valid_track(event: Any) -> bool:
+    """Whether ``event`` is a valid Track body."""
+    return is_valid(TRACK_SCHEMA, event)
+
+
+def validate_body(name: str, body: Any) -> None:
+    """Raise InvalidCallError, carrying the JSON path and failing keyword, if ``body`` breaks
+    schema ``name``."""
+    check = get_check(name)
+    if check is not None and check(body):  # the fast path: no jsonschema at all
         return
-    validator = get_validator(TRACK_SCHEMA)
-    if check is None and validator.is_valid(event):
+    validator = get_validator(name)
+    if check is None and validator.is_valid(body):
         return
     from jsonschema.exceptions import best_match
 
-    error = best_match(validator.iter_errors(event))
+    error = best_match(validator.iter_errors(body))
     if error is None:  # the predicate refused what jsonschema accepts: jsonschema decides
         return
     # Name the rule broken, not the value: values are payload data and must not reach logs.
     expected = json.dumps(error.validator_value, separators=(",", ":"))
-    raise InvalidTrackEventError(
+    raise InvalidCallError(
         f"{error.json_path} breaks {error.validator}={expected}",
         path=error.json_path,
         validator=str(error.validator),
     )
+
+
+def validate_track(event: Any) -> None:
+    """validate_body for a Track body."""
+    validate_body(TRACK_SCHEMA, event)
+
+
+def validate_call(call: UserpilotCall) -> None:
+    """Check a call against its kind's schema (raises InvalidCallError)."""
+    validate_body(SCHEMAS[call.kind], call.body)

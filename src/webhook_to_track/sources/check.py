@@ -8,6 +8,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 
+from webhook_to_track.registry import compile_source
 from webhook_to_track.rules.problems import Problems, pointer
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ def source_schema_validator() -> Draft202012Validator:
 
 def compile_problems(name: str, document: Any) -> Problems:
     """Every problem the source compiler (signature, delivery id, rules) finds."""
-    from webhook_to_track.registry import compile_source  # the registry imports this package
-
     problems = Problems(f"{name}.json")
     compile_source(name, document, problems.file, problems)
     return problems

@@ -1,4 +1,4 @@
-"""Lambda entry point: parse -> verify -> open -> process, and every error -> a JSON response."""
+"""Ingest entry point: parse -> verify -> open -> queue the calls; every error -> JSON."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from webhook_to_track.errors import ConfigurationError, InternalError, WebhookError
+from webhook_to_track.ingest.delivery import handshake_reply, open_delivery
+from webhook_to_track.ingest.process import process
+from webhook_to_track.ingest.verify import verify
 from webhook_to_track.observability import Observation, logger, metrics
 from webhook_to_track.registry import get_registry
 from webhook_to_track.request import parse_request
 from webhook_to_track.responses import error_response, json_response
-from webhook_to_track.service import handshake_reply, open_delivery, process, verify
 from webhook_to_track.settings import get_settings
 from webhook_to_track.signing_keys import load_secrets
 
@@ -36,7 +38,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if reply is not None:
             observation.handshake()
             return json_response(200, reply)
-        status, summary = process(delivery, source, settings, secrets, context)
+        status, summary = process(delivery, source, settings, context)
     except WebhookError as error:
         observation.rejected(error)
         return error_response(error, observation.request_id)

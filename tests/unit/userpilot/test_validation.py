@@ -12,8 +12,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from webhook_to_track.errors import InvalidTrackEventError
-from webhook_to_track.validation import (
+from webhook_to_track.errors import InvalidCallError
+from webhook_to_track.userpilot.validation import (
     TRACK_SCHEMA,
     UnsupportedSchemaError,
     compile_check,
@@ -51,7 +51,7 @@ def test_valid_event_passes():
     ],
 )
 def test_each_broken_rule_is_named_with_its_path(change, path, validator):
-    with pytest.raises(InvalidTrackEventError) as caught:
+    with pytest.raises(InvalidCallError) as caught:
         validate_track({**VALID, **change})  # type: ignore[typeddict-item]
 
     assert (caught.value.path, caught.value.validator) == (path, validator)
@@ -60,14 +60,14 @@ def test_each_broken_rule_is_named_with_its_path(change, path, validator):
 def test_a_missing_key_is_named():
     event = {k: v for k, v in VALID.items() if k != "metadata"}
 
-    with pytest.raises(InvalidTrackEventError) as caught:
+    with pytest.raises(InvalidCallError) as caught:
         validate_track(event)  # type: ignore[arg-type]
 
     assert (caught.value.path, caught.value.validator) == ("$", "required")
 
 
 def test_message_names_the_rule_not_the_value():
-    with pytest.raises(InvalidTrackEventError) as caught:
+    with pytest.raises(InvalidCallError) as caught:
         validate_track({**VALID, "metadata": {"card": {"number": "4242424242424242"}}})  # type: ignore[typeddict-item]
 
     assert "4242" not in caught.value.message
@@ -158,7 +158,7 @@ def test_validate_track_raises_exactly_for_invalid_events(event):
     valid = get_validator(TRACK_SCHEMA).is_valid(event)
     try:
         validate_track(event)
-    except InvalidTrackEventError:
+    except InvalidCallError:
         assert not valid
     else:
         assert valid

@@ -1,0 +1,1 @@
+"""The forward queue: messages, the ingest side (send), the forwarder (consume), dead letters."""

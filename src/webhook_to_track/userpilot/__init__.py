@@ -1,0 +1,1 @@
+"""Everything about Userpilot in one place: hosts, paths, limits, call shapes, schemas, client."""
