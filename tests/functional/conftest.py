@@ -131,8 +131,16 @@ def drain_queue(queue_url: str, max_rounds: int = 20, timeout_s: float = 30.0) -
             break
         event, response = outcome
         responses.append(response)
-        bodies.extend(json.loads(r["body"]) for r in event["Records"])
+        bodies.extend(_document(r["body"]) for r in event["Records"])
     return Forwarded(responses, bodies)
+
+
+def _document(body: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        return {"unparsed": body}
+    return parsed if isinstance(parsed, dict) else {"unparsed": body}
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ so retries are tested without waiting for their delays.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -109,8 +110,8 @@ def test_accepted_calls_are_sent_once_deleted_and_recorded(
     outcome = forward()
 
     # Then each call went out once, exactly as queued
-    documents = [json.loads(b) for b in bodies]
-    assert [r.json() for r in userpilot.requests] == [d["body"] for d in documents]
+    sent = sorted(json.dumps(r.json(), sort_keys=True) for r in userpilot.requests)
+    assert sent == sorted(json.dumps(json.loads(b)["body"], sort_keys=True) for b in bodies)
     assert {(r.method, r.path) for r in userpilot.requests} == {("POST", "/v1/track")}
     assert all(r.headers["Authorization"] == f"Token {USERPILOT_KEY}" for r in userpilot.requests)
     # and both messages are gone
@@ -369,6 +370,26 @@ def test_unavailable_answers_are_retried_later(
     )
 
 
+def test_connection_refused_is_retried_later_not_ambiguous(
+    env: Env, forward: Forward, probe: QueueProbe, emitted
+):
+    # Given nothing listening where Userpilot should be (the request is provably not sent)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env(USERPILOT_HOST=f"http://127.0.0.1:{port}")
+    (message_id,) = probe.send(queued_call().to_json())
+
+    # When the forwarder tries the call
+    outcome = forward()
+
+    # Then it failed safely: retried after the first backoff step, not counted ambiguous
+    assert failed_ids(outcome) == [message_id]
+    assert probe.hidden_for()[message_id] == pytest.approx(1, abs=0.5)
+    metrics = emitted()
+    assert (metrics.total("ForwardFailed"), metrics.total("ForwardAmbiguous")) == (1, 0)
+
+
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_api_key_is_retried_at_least_a_minute_later_and_logged_as_error(
     forward: Forward, probe: QueueProbe, userpilot: UserpilotStub, emitted, log_lines, status
@@ -445,7 +466,7 @@ def test_a_call_that_cannot_be_parked_stays_on_the_queue(
     assert probe.depth() == 1
     # and the error about it names the call, like every line logged for a record
     (error,) = [line for line in log_lines() if line["level"] == "ERROR"]
-    assert error["message"] == "record failed unexpectedly"
+    assert error["message"] == "record failed unexpectedly: left on the queue"
     assert (error.get("call_key"), error.get("delivery_id")) == (call.key, call.delivery_id)
 
 
@@ -594,9 +615,9 @@ def test_dry_run_sends_nothing_and_shows_the_redacted_requests(
     assert USERPILOT_KEY not in json.dumps(response)
     # and the records are dry-run ones: switching to send later still sends these calls
     keys = [q["key"] for q in answer.body["queued"]]
-    assert set(call_records(aws, TABLE, DRY_RUN_CALL_PREFIX)) == {
-        record_id(DRY_RUN_CALL_PREFIX, key) for key in keys
-    }
+    records = call_records(aws, TABLE, DRY_RUN_CALL_PREFIX)
+    assert set(records) == {record_id(DRY_RUN_CALL_PREFIX, key) for key in keys}
+    assert {r["status"] for r in records.values()} == {"COMPLETED"}
     assert call_records(aws, TABLE, CALL_PREFIX) == {}
 
 

@@ -116,6 +116,13 @@ class BatchRun:
         )
         try:
             self._forward(queued, record)
+        except Deferred:
+            raise
+        except Exception:
+            # Logged here, while the call's keys are still on the logger; the message stays
+            # on the queue and comes back after its visibility timeout.
+            logger.exception("record failed unexpectedly: left on the queue")
+            raise
         finally:
             logger.remove_keys(["source", "delivery_id", "call_key"])
 
@@ -124,13 +131,15 @@ class BatchRun:
         if self.paused_s:
             self.count(queued.source, "Deferred429")
             raise Deferred(self.paused_s, "paused by an earlier 429 in this batch")
-        self._take_slot(queued)
         try:
             result = forwarder(self.settings)(call=queued.to_document(), queued=queued, run=self)
         except IdempotencyAlreadyInProgressError as exc:
             raise Deferred(ForwardPolicy.IN_PROGRESS_DELAY_S, "being sent elsewhere") from exc
         except IdempotencyValidationError:
-            logger.warning("same call key, different body: the first version was kept")
+            logger.warning(
+                "same call key, different body: the first version was kept",
+                extra={"body_sha256": queued.body_sha256},
+            )
             self.count(queued.source, "ForwardContentChanged")
             self._park(queued, record, "content_changed", None)
             return
@@ -174,16 +183,17 @@ class BatchRun:
         """Classify a failed send: park it, or raise Deferred with its delay."""
         detail = {"status": error.status, "reason": error.code, "receives": receives}
         if isinstance(error, CallRejectedError):
-            logger.warning("call refused by Userpilot: parked", extra=detail)
             self._park(queued, record, "rejected", error)
+            logger.warning("call refused by Userpilot: parked", extra=detail)
             return
         if isinstance(error, ForwardAmbiguousError):
             self.count(queued.source, "ForwardAmbiguous")
             if self.policy.ambiguous == "park":
-                logger.error("ambiguous send parked (policy park)", extra=detail)
                 self._park(queued, record, "ambiguous", error)
+                logger.error("ambiguous send parked (policy park)", extra=detail)
                 return
             logger.error("ambiguous send: will be sent again (policy retry)", extra=detail)
+            self.count(queued.source, "ForwardRetried")
             raise Deferred(self.policy.delay_s(receives), error.message) from error
         delay = self.policy.delay_s(receives, error.retry_after_s)
         if isinstance(error, RateLimitedError):
@@ -212,7 +222,10 @@ class BatchRun:
         self.count(queued.source, "CallParked")
 
     def send(self, queued: QueuedCall) -> dict[str, Any]:
-        """The one place a call goes out; wrapped by the idempotency record of its key."""
+        """The one place a call goes out; wrapped by the idempotency record of its key, so a
+        call already delivered never waits for a pacer slot. A Deferred raised here releases
+        the record like any failure."""
+        self._take_slot(queued)
         delivered: Delivered = self.sender.send(queued.call)
         self.delivered.add(queued.key)
         if delivered.request is not None:
@@ -260,15 +273,18 @@ def _apply_delays(run: BatchRun, event: dict[str, Any], failures: list[dict[str,
     if url is None or not failures:
         return
     handles = {r["messageId"]: r["receiptHandle"] for r in event.get("Records", [])}
+    # A record that failed unexpectedly keeps the queue's own visibility timeout.
     entries = [
         {
             "Id": str(number),
             "ReceiptHandle": handles[failure["itemIdentifier"]],
-            "VisibilityTimeout": run.delays.get(failure["itemIdentifier"], 1),
+            "VisibilityTimeout": run.delays[failure["itemIdentifier"]],
         }
         for number, failure in enumerate(failures)
-        if failure["itemIdentifier"] in handles
+        if failure["itemIdentifier"] in handles and failure["itemIdentifier"] in run.delays
     ]
+    if not entries:
+        return
     try:
         answer = sqs_client().change_message_visibility_batch(QueueUrl=url, Entries=entries)
     except Exception:  # the messages come back after the queue's own visibility timeout
@@ -295,11 +311,8 @@ class _Processor(BatchProcessor):
 
     def failure_handler(self, record: Any, exception: Any) -> Any:
         error = exception[1]
-        message_id = record.message_id
-        if isinstance(error, Deferred):
-            self._run.delays[message_id] = error.delay_s
-        else:
-            logger.error("record failed unexpectedly", exc_info=exception)
+        if isinstance(error, Deferred):  # anything else was logged by the record handler
+            self._run.delays[record.message_id] = error.delay_s
         return super().failure_handler(record, exception)
 
 

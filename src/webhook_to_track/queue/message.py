@@ -98,11 +98,12 @@ class QueuedCall:
             document = json.loads(text)
         except ValueError as exc:
             raise MalformedMessageError("the message body is not JSON") from exc
-        if not isinstance(document, dict) or document.get("v") != VERSION:
+        version = document.get("v") if isinstance(document, dict) else None
+        if type(version) is not int or version != VERSION:
             raise MalformedMessageError(f"not a version {VERSION} forward message")
         try:
             kind = document["kind"]
-            if kind not in ENDPOINTS:
+            if not isinstance(kind, str) or kind not in ENDPOINTS:
                 raise MalformedMessageError(f"unknown call kind {kind!r}")
             body = document["body"]
             if not isinstance(body, dict):

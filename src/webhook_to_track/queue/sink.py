@@ -17,6 +17,8 @@ from webhook_to_track.errors import QueueUnavailableError
 from webhook_to_track.queue.message import QueuedCall
 
 MAX_BATCH: Final = 10
+MAX_BATCH_BYTES: Final = 256 * 1024
+"""SQS limits the bodies of one SendMessageBatch together, as it limits one message."""
 ATTEMPTS: Final = 2
 BOTO_CONFIG: Final = Config(
     connect_timeout=1, read_timeout=3, retries={"max_attempts": 3, "mode": "standard"}
@@ -42,15 +44,13 @@ class SqsCallQueue:
         self._url = queue_url
 
     def put(self, calls: Sequence[QueuedCall]) -> None:
-        for start in range(0, len(calls), MAX_BATCH):
-            self._put_batch(calls[start : start + MAX_BATCH])
+        for batch in batches([(call, call.to_json()) for call in calls]):
+            self._put_batch(batch)
 
-    def _put_batch(self, batch: Sequence[QueuedCall]) -> None:
-        pending = {str(number): call for number, call in enumerate(batch)}
+    def _put_batch(self, batch: Sequence[tuple[QueuedCall, str]]) -> None:
+        pending = {str(number): item for number, item in enumerate(batch)}
         for _ in range(ATTEMPTS):
-            entries = [
-                {"Id": number, "MessageBody": call.to_json()} for number, call in pending.items()
-            ]
+            entries = [{"Id": number, "MessageBody": body} for number, (_, body) in pending.items()]
             try:
                 answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
             except Exception as exc:  # botocore's errors share no useful base with ours
@@ -68,6 +68,23 @@ class SqsCallQueue:
         raise QueueUnavailableError(
             f"SQS did not take {len(pending)} of {len(batch)} calls ({', '.join(codes)})"
         )
+
+
+def batches(
+    items: Sequence[tuple[QueuedCall, str]],
+) -> list[list[tuple[QueuedCall, str]]]:
+    """Consecutive groups of at most 10 messages and 256 KiB of bodies (a larger single
+    message, refused at ingest before this, would go alone)."""
+    groups: list[list[tuple[QueuedCall, str]]] = []
+    size = 0
+    for item in items:
+        length = len(item[1].encode("utf-8"))
+        if not groups or len(groups[-1]) == MAX_BATCH or size + length > MAX_BATCH_BYTES:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += length
+    return groups
 
 
 class PreviewQueue:

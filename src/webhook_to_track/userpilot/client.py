@@ -100,7 +100,7 @@ def error_text(body: bytes) -> str:
         errors = json.loads(body).get("errors") or []
         messages = [str(e.get("message") or e.get("error") or "") for e in errors]
         text = "; ".join(m for m in messages if m)
-    except (ValueError, AttributeError, TypeError):
+    except (ValueError, AttributeError, TypeError, RecursionError):
         text = ""
     return text[:MAX_ERROR_CHARS] or "no reason given"
 
