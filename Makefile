@@ -13,13 +13,14 @@ EVENT ?= events/stripe/invoice.paid.json
 PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
 .DEFAULT_GOAL := help
-.PHONY: help dev invoke test pr format lint typecheck template-lint unit functional pytest \
+.PHONY: help dev invoke test pr format lint typecheck template-lint unit functional pytest faults \
 	events bench coldstart build validate deploy clean
 
 help:
-	@echo "make invoke   run the handler on $(EVENT) (signed now, embedded DynamoDB, dry run)"
+	@echo "make invoke   run ingest on $(EVENT) (signed now), then the forwarder on what it queued"
+	@echo "              (embedded DynamoDB and SQS, dry run)"
 	@echo "make test     lint, type-check, template lint and every test"
-	@echo "other: dev format lint typecheck template-lint unit functional events bench"
+	@echo "other: dev format lint typecheck template-lint unit functional faults events bench"
 	@echo "       coldstart build validate deploy pr clean"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
@@ -33,7 +34,7 @@ dev: $(STAMP)
 invoke: $(STAMP)
 	$(BIN)/webhook-to-track invoke --fresh $(EVENT)
 
-test: lint typecheck template-lint pytest
+test: lint typecheck template-lint pytest faults
 
 pr: format test
 
@@ -53,6 +54,11 @@ template-lint: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term tests/unit tests/functional
+
+# The fault suite runs real handlers against scripted failures, several processes at once:
+# without coverage (it measures behaviour, and coverage would slow its timing-bound parts).
+faults: $(STAMP)
+	$(BIN)/pytest -q tests/faults
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit

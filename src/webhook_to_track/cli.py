@@ -175,6 +175,10 @@ def command_events(args: argparse.Namespace) -> int:
     print(
         f"wrote {written} signed events under {events_dir}/ (valid for {_tolerance_note(registry)})"
     )
+    from webhook_to_track.local.events import write_forwarder_samples
+
+    for path in write_forwarder_samples(events_dir, registry):
+        print(f"wrote {path} (SQS event for sam local invoke ForwarderFunction)")
     return 0
 
 
@@ -359,6 +363,8 @@ def _forward_queues(args: argparse.Namespace) -> tuple[Any, Any]:
     """(an SQS client, the ForwardQueues) from the location options."""
     from webhook_to_track.local.stack import Endpoint, StackError, resolve_queues
 
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1")
     endpoint = Endpoint(args.region, args.endpoint_url)
     try:
         queues = resolve_queues(
@@ -543,7 +549,7 @@ def _location_options() -> argparse.ArgumentParser:
 
 
 def _add_dlq_commands(commands: Any) -> None:
-    from webhook_to_track.queue.replay import REASONS
+    from webhook_to_track.queue.replay import MALFORMED, REASONS
 
     location = _location_options()
     dlq = commands.add_parser("dlq", help="the dead-letter queue: calls set aside, and why")
@@ -563,7 +569,11 @@ def _add_dlq_commands(commands: Any) -> None:
     again.add_argument(
         "--since", help="only calls received since: 2026-12-01T10:00:00Z, or 30m, 2h, 7d ago"
     )
-    again.add_argument("--reason", choices=REASONS, help="only dead letters set aside for this")
+    again.add_argument(
+        "--reason",
+        choices=[reason for reason in REASONS if reason != MALFORMED],
+        help="only dead letters set aside for this (malformed ones are never replayed)",
+    )
     again.add_argument(
         "--dry-run", action="store_true", help="show what would be replayed; change nothing"
     )

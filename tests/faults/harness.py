@@ -347,7 +347,11 @@ class Capture:
     def metric(self, name: str) -> int:
         """A count summed over every EMF blob (each blob carries it once, for both of its
         dimension sets)."""
-        return int(sum(float(b.get(name, 0)) for b in self.blobs() if name in b))
+        total = 0.0
+        for blob in self.blobs():
+            value = blob.get(name, 0)
+            total += sum(map(float, value)) if isinstance(value, list) else float(value)
+        return int(total)
 
     def log_lines(self) -> list[dict[str, Any]]:
         lines = []
@@ -395,6 +399,7 @@ class MotoServer:
         self.url = ""
 
     def start(self) -> MotoServer:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"
@@ -444,6 +449,7 @@ class Drainer:
         self.clock = clock
         self.timeout_s = timeout_s
         self.delays: dict[str, int] = {}
+        self.applied: list[int] = []
         self.hidden: dict[str, float] = {}
         self.batches = 0
         self.receives = 0
@@ -457,6 +463,7 @@ class Drainer:
     def _record_delays(self, params: dict[str, Any], **_: Any) -> None:
         for entry in params.get("Entries", []):
             self.delays[entry["ReceiptHandle"]] = int(entry["VisibilityTimeout"])
+            self.applied.append(int(entry["VisibilityTimeout"]))
 
     def drain(self, handler: Handler, *, max_rounds: int = 400, deadline_s: float = 40.0) -> bool:
         """True once nothing is visible or hidden; False if a bound was hit first."""
@@ -536,6 +543,7 @@ class Lab:
         self.clock = VirtualClock()
         self.expected: dict[str, CallId | None] = {}
         self.queued_bodies: dict[str, CallId | None] = {}
+        self.queued_raw: dict[str, str] = {}
         self.summaries: list[dict[str, Any]] = []
         self.moto: MotoServer | None = None
         self.env: dict[str, str] = {}
@@ -600,6 +608,7 @@ class Lab:
         for entry in params.get("Entries", []):
             document = json.loads(entry["MessageBody"])
             self.queued_bodies[document["key"]] = call_id(document["body"])
+            self.queued_raw[document["key"]] = entry["MessageBody"]
 
     # the clients the code under test uses
 

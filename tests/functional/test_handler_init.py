@@ -1,4 +1,5 @@
-"""Cold start: the handler module compiles source files at init and refuses broken ones."""
+"""Cold start: the ingest handler compiles source files at init and refuses broken ones; the
+forwarder needs no source file at all."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from tests.factories import ROOT
 IMPORT = "import webhook_to_track.ingest.handler"
 
 
-def start(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def start(environment: dict[str, str], code: str = IMPORT) -> subprocess.CompletedProcess[str]:
     """A fresh interpreter importing the handler, as Lambda's init phase does."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SOURCES_", "SECRETS_"))},
@@ -22,7 +23,7 @@ def start(environment: dict[str, str]) -> subprocess.CompletedProcess[str]:
         **environment,
     }
     return subprocess.run(
-        [sys.executable, "-c", IMPORT],
+        [sys.executable, "-c", code],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -78,3 +79,18 @@ def test_invalid_settings_do_not_stop_init():
 
     assert started.returncode == 0, started.stderr
     assert "invalid settings at init" in started.stdout
+
+
+def test_forwarder_starts_without_compiling_any_source_file(tmp_path: Path):
+    # Given a source folder that would stop the ingest function at init
+    (tmp_path / "broken.json").write_text("{not json")
+
+    # When the forwarder's module is imported, as its init phase does
+    started = start(
+        {"SOURCES_DIR": str(tmp_path)},
+        "import sys, webhook_to_track.queue.consumer;"
+        " assert 'webhook_to_track.rules.compiler' not in sys.modules",
+    )
+
+    # Then it starts: it forwards queued calls and never reads the rules
+    assert started.returncode == 0, started.stderr

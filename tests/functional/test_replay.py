@@ -236,6 +236,7 @@ def test_replay_of_an_empty_dlq_says_so(queues, capsys):
         (["replay", "--since", "2026-13-01"], "--since: '2026-13-01' is neither"),
         (["dlq", "list", "--queue-url", "https://q"], "--dlq-url is missing"),
         (["replay", "--dlq-url", "https://q"], "--queue-url is missing"),
+        (["dlq", "list", "--limit", "0"], "--limit must be at least 1"),
     ],
 )
 def test_bad_options_are_a_clear_error(argv, message, aws, capsys):
@@ -246,12 +247,13 @@ def test_bad_options_are_a_clear_error(argv, message, aws, capsys):
     assert "Traceback" not in err
 
 
-def test_an_unknown_reason_is_refused_by_the_parser(capsys):
+@pytest.mark.parametrize("reason", ["bored", "malformed"])
+def test_a_reason_replay_cannot_select_is_refused_by_the_parser(capsys, reason):
     with pytest.raises(SystemExit) as exit_info:
-        main(["replay", "--reason", "bored"])
+        main(["replay", "--reason", reason])
 
     assert exit_info.value.code == 2
-    assert "invalid choice: 'bored'" in capsys.readouterr().err
+    assert f"invalid choice: '{reason}'" in capsys.readouterr().err
 
 
 def test_a_queue_that_does_not_exist_is_a_clear_error(aws, capsys):

@@ -82,7 +82,7 @@ class DeadLetter:
         """Everything but the receipt handle (useless once the command ends)."""
         try:
             message: Any = json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):
             message = self.body
         return {
             "message_id": self.message_id,
@@ -213,7 +213,7 @@ def _loose_fields(body: str) -> dict[str, str | None]:
     (hand-edited, say), so the listing still says what it was."""
     try:
         document = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         document = None
     if not isinstance(document, dict):
         document = {}
@@ -244,6 +244,8 @@ def dead_letter(message: dict[str, Any], now: float) -> DeadLetter:
         call = QueuedCall.from_json(body)
     except MalformedMessageError as exc:
         call, reason, error = None, MALFORMED, error or str(exc)
+    except (TypeError, ValueError, RecursionError) as exc:  # odd JSON the parser trips on
+        call, reason, error = None, MALFORMED, error or f"not a forward message ({exc})"
     if call is not None:
         event_name = call.call.body.get("event_name")
         fields: dict[str, str | None] = {

@@ -706,3 +706,24 @@ def test_without_an_endpoint_url_the_aws_configuration_is_used(monkeypatch):
     assert client.meta.region_name == "eu-central-1"
     assert "amazonaws.com" in client.meta.endpoint_url
     assert Endpoint(region="ap-south-1").client("sqs").meta.region_name == "ap-south-1"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        json.dumps({**json.loads(body()), "kind": ["track"]}),
+        json.dumps({**json.loads(body()), "kind": {"track": 1}}),
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["kind-list", "kind-object", "deeply-nested"],
+)
+def test_json_the_message_parser_trips_on_is_malformed_not_a_crash(sqs, text):
+    sqs.put(DLQ, text)
+
+    (letter,) = run_list(sqs)
+    report = run_replay(sqs)
+
+    assert letter.reason == "malformed"
+    assert letter.to_dict()["message"] is not None
+    assert len(report.skipped) == 1
+    assert sqs.visible(QUEUE) == []
