@@ -14,12 +14,13 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check --quiet
 
 .DEFAULT_GOAL := help
 .PHONY: help dev invoke test pr format lint typecheck template-lint unit functional pytest faults \
-	events bench coldstart build validate deploy clean
+	events bench reliability coldstart build validate deploy clean
 
 help:
 	@echo "make invoke   run ingest on $(EVENT) (signed now), then the forwarder on what it queued"
 	@echo "              (embedded DynamoDB and SQS, dry run)"
 	@echo "make test     lint, type-check, template lint and every test"
+	@echo "make reliability  fault scenarios: lost / doubled at the Userpilot stand-in, as a table"
 	@echo "other: dev format lint typecheck template-lint unit functional faults events bench"
 	@echo "       coldstart build validate deploy pr clean"
 
@@ -53,7 +54,7 @@ template-lint: $(STAMP)
 	$(BIN)/cfn-lint template.yaml -a cfn_lint_serverless.rules
 
 pytest: $(STAMP)
-	$(BIN)/pytest --cov --cov-report=term tests/unit tests/functional
+	$(BIN)/pytest -n auto --cov --cov-report=term tests/unit tests/functional
 
 # The fault suite runs real handlers against scripted failures, several processes at once:
 # without coverage (it measures behaviour, and coverage would slow its timing-bound parts).
@@ -71,6 +72,9 @@ events: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.per_delivery
+
+reliability: $(STAMP)
+	$(BIN)/python -m tests.faults.report
 
 $(SAM):
 	$(PYTHON) -m venv $(SAM_VENV)

@@ -22,6 +22,7 @@ loopback only. ``stop()`` then ``start()`` brings it back on the same port (an o
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import socket
@@ -176,10 +177,8 @@ class UserpilotStub:
         with self._lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     # --- what happened ------------------------------------------------------------------------
 
@@ -281,9 +280,7 @@ class UserpilotStub:
             return self._script.popleft() if self._script else self._default
 
 
-def _read_request(
-    rfile: Any, max_body: int
-) -> tuple[str, str, dict[str, str], bytes, bool] | None:
+def _read_request(rfile: Any, max_body: int) -> tuple[str, str, dict[str, str], bytes, bool] | None:
     line = rfile.readline(65537)
     if not line:
         return None
@@ -321,10 +318,8 @@ def _response_bytes(reply: Reply, keep_alive: bool) -> bytes:
 def _reset(handler: socketserver.StreamRequestHandler) -> None:
     """Close with SO_LINGER 0: the peer gets a RST, not an orderly FIN and not an answer."""
     connection = handler.connection
-    try:
+    with contextlib.suppress(OSError):
         connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    except OSError:
-        pass
     handler.rfile.close()
     handler.wfile.close()
     connection.close()

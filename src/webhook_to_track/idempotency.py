@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
+from webhook_to_track import aws
 from webhook_to_track.errors import DeliveryInProgressError, IdempotencyStoreError
 
 # Stable on purpose: the default prefix contains the function name and module path, so a rename
@@ -78,7 +79,9 @@ def call_config(window_s: int) -> IdempotencyConfig:
 @lru_cache(maxsize=4)
 def persistence_layer(table_name: str, purpose: str) -> DynamoDBPersistenceLayer:
     """One layer per (table, purpose): a layer keeps the first config it is configured with."""
-    return DynamoDBPersistenceLayer(table_name=table_name, boto_config=BOTO_CONFIG)
+    return DynamoDBPersistenceLayer(
+        table_name=table_name, boto_config=BOTO_CONFIG, boto3_session=aws.session()
+    )
 
 
 def make_idempotent(

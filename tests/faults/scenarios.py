@@ -1,6 +1,7 @@
-"""The scenarios that run in one process (the table is table.py): each row runs the real handlers against one fault and does the books.
+"""The scenarios that run in one process: each runs the real handlers against one fault and
+does the books (table.py joins them with concurrent.py's into the one table).
 
-``SCENARIOS`` is what ``test_faults.py`` parametrizes over and what ``report.py`` prints. A
+The table is what ``test_faults.py`` parametrizes over and what ``report.py`` prints. A
 scenario returns a ``Row``; its ``problems`` are every assertion the row breaks (empty: it
 holds). Every row asserts lost = 0 and doubled = 0 at the Userpilot stand-in, except the
 ambiguous ones (Userpilot took the call, its answer was lost), which assert that any double
@@ -27,6 +28,7 @@ from tests.faults.harness import (
     Lab,
     Ledger,
     max_receive_count,
+    queue_depth,
 )
 from tests.faults.senders import GITHUB, HUBSPOT, STRIPE, Delivery, Outcome, Vendor, send
 from tests.userpilot_stub import Reply
@@ -70,6 +72,9 @@ class Expect:
     reason: str | None = None
 
     def check(self, ledger: Ledger) -> list[str]:
+        return self._counts(ledger) + self._parked(ledger) + _leftovers(ledger)
+
+    def _counts(self, ledger: Ledger) -> list[str]:
         problems = []
         if ledger.declared != len(ledger.expected):
             problems.append(
@@ -83,19 +88,29 @@ class Expect:
             problems.append(f"doubled {ledger.doubled} > ForwardAmbiguous {ledger.ambiguous}")
         if ledger.ambiguous < self.ambiguous_min:
             problems.append(f"ForwardAmbiguous {ledger.ambiguous} < {self.ambiguous_min}")
+        return problems
+
+    def _parked(self, ledger: Ledger) -> list[str]:
+        problems = []
         parked = ledger.parked_with_reason
         if len(parked) != self.parked:
             problems.append(f"parked {len(parked)}, expected {self.parked}")
-        exhausted = [p.key for p in ledger.parked if p.key not in parked]
-        if exhausted:
-            problems.append(f"moved to the DLQ by SQS (maxReceiveCount): {exhausted}")
         if self.reason and any(p.reason != self.reason for p in parked.values()):
             problems.append(f"parked for {[p.reason for p in parked.values()]}, not {self.reason}")
-        if ledger.unexpected:
-            problems.append(f"the stand-in took calls nobody queued: {ledger.unexpected}")
-        if ledger.left_in_queue:
-            problems.append(f"{ledger.left_in_queue} messages left in the forward queue")
         return problems
+
+
+def _leftovers(ledger: Ledger) -> list[str]:
+    problems = []
+    parked = ledger.parked_with_reason
+    exhausted = [p.key for p in ledger.parked if p.key not in parked]
+    if exhausted:
+        problems.append(f"moved to the DLQ by SQS (maxReceiveCount): {exhausted}")
+    if ledger.unexpected:
+        problems.append(f"the stand-in took calls nobody queued: {ledger.unexpected}")
+    if ledger.left_in_queue:
+        problems.append(f"{ledger.left_in_queue} messages left in the forward queue")
+    return problems
 
 
 def row_of(name: str, ledger: Ledger, expect: Expect, notes: str, problems: list[str]) -> Row:
@@ -147,7 +162,9 @@ def mapped_calls(delivery: Delivery) -> int:
 
     rules = get_registry(None).get(delivery.source).rules
     mapped = rules.map(
-        json.loads(delivery.raw(0)), delivery_id="count", headers=lowercase_headers(delivery.headers)
+        json.loads(delivery.raw(0)),
+        delivery_id="count",
+        headers=lowercase_headers(delivery.headers),
     )
     return len(mapped.calls)
 
@@ -173,7 +190,7 @@ def upstream(
     check: Callable[[Lab, Ledger], list[str]] | None = None,
     notes: str = "",
 ) -> Row:
-    with Lab(**(env or {})) as lab:
+    with Lab(env=env) as lab:
         lab.userpilot.script(*script)
         delivery = stripe_delivery(f"evt_{name}", sample)
         outcome = deliver(lab, STRIPE, delivery)
@@ -231,7 +248,7 @@ def refused_then_up(name: str, vendor: Vendor, delivery: Delivery, down_rounds: 
         lab.userpilot.stop()
         outcome = deliver(lab, vendor, delivery)
         lab.forward(max_rounds=down_rounds)
-        waiting = lab.ledger(mapped_calls(delivery)).left_in_queue
+        waiting = queue_depth(lab.drainer.sqs, lab.queues.queue_url)
         lab.userpilot.start()
         drained = lab.forward()
         ledger = lab.ledger(mapped_calls(delivery))
@@ -258,21 +275,26 @@ def store_fault(
     duplicate: Literal["none", "delivery", "message"] = "none",
     script: Sequence[Reply] = (),
     check: Callable[[Lab, Ledger], list[str]] | None = None,
+    delivery: Delivery | None = None,
+    vendor: Vendor = STRIPE,
+    env: dict[str, str] | None = None,
+    expect: Expect = Expect(),
 ) -> Row:
-    """A DynamoDB or SQS fault arranged on the code's own clients, then one Stripe delivery
-    (sent twice for ``duplicate="delivery"``; its messages queued again after the first
-    drain for ``duplicate="message"``)."""
-    with Lab() as lab:
+    """A fault arranged on the code's own clients, then one delivery (Stripe's two-call
+    invoice.paid unless told; sent twice for ``duplicate="delivery"``; its messages queued
+    again after the first drain, as SQS may deliver a message twice, for
+    ``duplicate="message"``)."""
+    with Lab(env=env) as lab:
         lab.userpilot.script(*script)
-        delivery = stripe_delivery(f"evt_{name}")
+        delivery = delivery or stripe_delivery(f"evt_{name}")
         if duplicate == "delivery":
-            first = deliver(lab, STRIPE, delivery)
+            first = deliver(lab, vendor, delivery)
             arrange(lab)
-            outcome = deliver(lab, STRIPE, delivery)
+            outcome = deliver(lab, vendor, delivery)
             outcome.statuses[:0] = first.statuses
         else:
             arrange(lab)
-            outcome = deliver(lab, STRIPE, delivery)
+            outcome = deliver(lab, vendor, delivery)
         drained = lab.forward()
         if duplicate == "message":
             for raw in lab.queued_raw.values():
@@ -280,13 +302,18 @@ def store_fault(
             drained = lab.forward() and drained
         ledger = lab.ledger(mapped_calls(delivery))
         problems = [] if drained else ["the queue did not drain within its bounds"]
-        if not any(lab.faults.injected.values()):
+        if arrange is not no_fault and not any(lab.faults.injected.values()):
             problems.append("no fault was injected: the scenario did not reach its fault")
         if check is not None:
             problems += check(lab, ledger)
         injected = ", ".join(f"{k} x{v}" for k, v in sorted(lab.faults.injected.items()))
-        detail = f"{notes} [{injected}]; {sender_notes(outcome)}; {lab.drainer.receives} receives"
-        return row_of(name, ledger, Expect(), detail, problems)
+        faults = f" [{injected}]" if injected else ""
+        detail = f"{notes}{faults}; {sender_notes(outcome)}; {lab.drainer.receives} receives"
+        return row_of(name, ledger, expect, detail, problems)
+
+
+def no_fault(lab: Lab) -> None:
+    """Nothing on the clients: the scenario's fault is elsewhere (Userpilot, SQS copies)."""
 
 
 def ingest_put_item(lab: Lab) -> None:
@@ -328,6 +355,11 @@ def forward_get_item(lab: Lab) -> None:
 
 def sqs_batch_down(lab: Lab) -> None:
     lab.faults.fail(lab.sqs, "send_message_batch", {1, 2}, THROTTLED_SQS, label="SendMessageBatch")
+
+
+def sqs_fails_half_way(lab: Lab) -> None:
+    # a 100-notification batch is queued 10 calls a SendMessageBatch: the 5th one fails
+    lab.faults.fail(lab.sqs, "send_message_batch", {5}, UNAVAILABLE_SQS, label="SendMessageBatch")
 
 
 def sqs_partial(lab: Lab) -> None:
@@ -470,7 +502,9 @@ SEQUENTIAL: Final[list[Scenario]] = [
         "Userpilot down (connection refused), then up",
     ),
     _s("ingest PutItem throttled", ingest_put_item, "delivery record PutItem throttled x2"),
-    _s("ingest UpdateItem 5xx", ingest_update_item, "delivery record UpdateItem 500 after queueing"),
+    _s(
+        "ingest UpdateItem 5xx", ingest_update_item, "delivery record UpdateItem 500 after queueing"
+    ),
     _s(
         "ingest DeleteItem throttled",
         ingest_delete_item,
@@ -518,6 +552,24 @@ SEQUENTIAL: Final[list[Scenario]] = [
         "HubSpot 100 notifications",
         partial(hubspot_100, "HubSpot 100 notifications"),
         "a 100-notification batch: no Userpilot call on the ingest path",
+    ),
+    _s(
+        "HubSpot retry of a half-queued batch",
+        sqs_fails_half_way,
+        "the 5th SendMessageBatch of 100 notifications fails: 503 with 40 calls queued;"
+        " HubSpot retries with attemptNumber 1",
+        delivery=hubspot_batch(100),
+        vendor=HUBSPOT,
+    ),
+    _s(
+        "slow (park), delivered twice by SQS",
+        no_fault,
+        "FORWARD_AMBIGUOUS=park; taken, answer lost (slow); SQS delivers the message again",
+        script=[Reply.slow(1.5)],
+        delivery=stripe_delivery("evt_park_twice", ONE_CALL),
+        duplicate="message",
+        env=PARK,
+        expect=PARKED_AMBIGUOUS,
     ),
     Scenario(
         "GitHub (never retries), Userpilot down",

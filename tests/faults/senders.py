@@ -7,8 +7,8 @@
 - GitHub: never redelivers on its own.
 
 Each delivery is signed afresh per attempt, with the source's own signing code, and handed to
-the real ingest handler. Waits are scaled (a minute of backoff is 50 ms) and every loop is
-bounded by a count and a time.
+the real ingest handler. Waits are scaled: the n-th retry comes 50 ms x 2^n later (the
+vendors' minutes to hours, shortened), and every loop is bounded by a count and a time.
 """
 
 from __future__ import annotations

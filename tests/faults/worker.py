@@ -1,6 +1,7 @@
 """One Lambda container in its own process, for the scenarios where concurrency matters.
 
     python -m tests.faults.worker CONFIG.json
+    python -m tests.faults.worker moto          (moto's server, in a process of its own)
 
 CONFIG: ``{"role": "ingest" | "forward", "env": {...}, "result": PATH, ...}``. The process
 applies ``env`` (AWS_ENDPOINT_URL points at the shared moto server), imports and warms up the
@@ -43,9 +44,9 @@ def _wait_for_go(protocol: Any) -> None:
 def ingest(config: dict[str, Any], protocol: Any, stdout: io.StringIO) -> dict[str, Any]:
     from tests.faults import senders
     from tests.faults.harness import Answer
-    from webhook_to_track.local.context import LocalLambdaContext
     from webhook_to_track.idempotency import DELIVERY_PREFIX, persistence_layer
     from webhook_to_track.ingest.handler import lambda_handler
+    from webhook_to_track.local.context import LocalLambdaContext
     from webhook_to_track.queue import sink
 
     queued: dict[str, str] = {}
@@ -91,7 +92,7 @@ def forward(config: dict[str, Any], protocol: Any, stdout: io.StringIO) -> dict[
             pacers[key] = Pacer(per_minute, workers, clock=clock.now, sleep=clock.sleep)
         return pacers[key]
 
-    consumer.get_pacer = scaled_pacer  # type: ignore[assignment]
+    setattr(consumer, "get_pacer", scaled_pacer)  # noqa: B010  (this process only)
     drainer = Drainer(
         boto3.client("sqs", region_name=REGION),
         os.environ["FORWARD_QUEUE_URL"],
@@ -115,7 +116,43 @@ def forward(config: dict[str, Any], protocol: Any, stdout: io.StringIO) -> dict[
     }
 
 
+def serve_moto() -> int:
+    """moto's server on 127.0.0.1 (a free port) until stdin closes: ``READY <url>`` first.
+
+    Its threads answer one request at a time: moto's backends are not thread-safe (two
+    concurrent SQS deletes rebuild the message list from the same copy and one deletion is
+    lost; a conditional PutItem checks, then writes), while AWS's own calls are atomic.
+    """
+    import logging
+    import threading
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+    from moto.server import ThreadedMotoServer
+
+    from tests.faults.harness import fast_moto_sqs
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    one_at_a_time = threading.Lock()
+    dispatch = DomainDispatcherApplication.__call__
+
+    def atomic(app: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        with one_at_a_time:
+            return dispatch(app, environ, start_response)
+
+    setattr(DomainDispatcherApplication, "__call__", atomic)  # noqa: B010
+    with fast_moto_sqs():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        print(f"{READY} http://{host}:{port}", flush=True)
+        sys.stdin.read()  # the parent closes it (or dies): stop
+        server.stop()
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv[1:] == ["moto"]:
+        return serve_moto()
     config = json.loads(Path(argv[1]).read_text("utf-8"))
     os.environ.update(config["env"])
     protocol = sys.stdout

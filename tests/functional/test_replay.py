@@ -370,12 +370,7 @@ def test_the_committed_forwarder_event_is_what_ingest_queues(name):
 
     committed = (FORWARDER_EVENTS / name).read_text("utf-8")
 
-    regenerate = (
-        "stale: regenerate with .venv/bin/python -c 'from pathlib import Path; "
-        "from webhook_to_track.local.events import write_forwarder_samples; "
-        "from webhook_to_track.registry import load_registry; "
-        'write_forwarder_samples(Path("events"), load_registry())\''
-    )
+    regenerate = "stale: regenerate with make events"
     assert committed == json.dumps(expected, indent=2, ensure_ascii=False) + "\n", regenerate
 
 

@@ -8,6 +8,7 @@ environment plus env.json, an embedded DynamoDB, dry-run forwarding.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from webhook_to_track.cli import BAD_SIGNATURE_EVENT, main, signed_event
 from webhook_to_track.local.events import event_body, is_sample_payload, sample_headers
 from webhook_to_track.local.template import function_environment, load_template
 from webhook_to_track.presets import PRESETS
-from webhook_to_track.registry import load_registry
+from webhook_to_track.registry import Registry, load_registry
 from webhook_to_track.signing_keys import parse_secrets_document
 
 EVENTS = ROOT / "events"
@@ -48,8 +49,14 @@ def local_secret(source: str) -> str:
     return secrets.for_source(source)[0]
 
 
+@functools.cache
+def shipped_registry() -> Registry:
+    """The packaged source files, compiled once for the whole module (they do not change)."""
+    return load_registry()
+
+
 def fresh_event(payload: Path) -> dict[str, Any]:
-    source = load_registry().get(payload.parent.name)
+    source = shipped_registry().get(payload.parent.name)
     body = payload.read_bytes()
     secret = local_secret(source.name)
     return signed_event(source, body, secret, int(time.time()), sample_headers(payload))
@@ -125,7 +132,7 @@ def test_bad_signature_sample_is_refused(source: str, capsys):
 
 
 def test_every_preset_has_a_source_file_and_samples():
-    sources = load_registry().sources
+    sources = shipped_registry().sources
 
     assert {source.preset.name for source in sources.values()} == set(PRESETS)
     assert set(sources) <= {p.parent.name for p in samples()}

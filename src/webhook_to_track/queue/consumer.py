@@ -55,7 +55,7 @@ from webhook_to_track.idempotency import (
 from webhook_to_track.observability import emit_counts, logger
 from webhook_to_track.queue.dlq import DeadLetters, Reason
 from webhook_to_track.queue.message import MalformedMessageError, QueuedCall
-from webhook_to_track.queue.pacer import Pacer, get_pacer
+from webhook_to_track.queue.pacer import Pacer, get_pacer, unpaced
 from webhook_to_track.queue.sink import sqs_client
 from webhook_to_track.settings import Settings, get_settings
 from webhook_to_track.signing_keys import load_secrets
@@ -324,7 +324,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     run = BatchRun(
         settings=settings,
         sender=make_sender(settings),
-        pacer=get_pacer(settings.requests_per_minute, settings.forwarder_concurrency),
+        pacer=(
+            unpaced()
+            if settings.forward_mode == "dry-run"
+            else get_pacer(settings.requests_per_minute, settings.forwarder_concurrency)
+        ),
         dead_letters=DeadLetters(sqs_client(), settings.dlq_url),
         context=context,
     )

@@ -56,6 +56,11 @@ class Pacer:
         return max(0.0, self._paused_until - self._clock())
 
 
+def unpaced() -> Pacer:
+    """For dry runs: nothing is sent, so there is no rate to keep."""
+    return Pacer(float("inf"), 1)
+
+
 @lru_cache(maxsize=4)
 def get_pacer(per_minute: int, workers: int) -> Pacer:
     """One pacer per container: its state spans invocations, like the rate it protects."""

@@ -13,6 +13,7 @@ from typing import Any, Final, Protocol
 
 from botocore.config import Config
 
+from webhook_to_track import aws
 from webhook_to_track.errors import QueueUnavailableError
 from webhook_to_track.queue.message import QueuedCall
 
@@ -33,9 +34,7 @@ class CallQueue(Protocol):
 @lru_cache(maxsize=1)
 def sqs_client() -> Any:
     """One SQS client per container, built on first use (after tests started moto)."""
-    import boto3
-
-    return boto3.client("sqs", config=BOTO_CONFIG)
+    return aws.session().client("sqs", config=BOTO_CONFIG)
 
 
 class SqsCallQueue:
