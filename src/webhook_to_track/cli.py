@@ -477,6 +477,7 @@ def command_replay(args: argparse.Namespace) -> int:
             since=since,
             reason=args.reason,
             dry_run=args.dry_run,
+            forget=_forgetter(args, queues) if args.resend_ambiguous else None,
             limit=args.limit,
         )
     if args.json:
@@ -487,7 +488,15 @@ def command_replay(args: argparse.Namespace) -> int:
             "truncated": report.truncated,
             **{
                 name: [letter.to_dict() for letter in getattr(report, name)]
-                for name in ("matched", "replayed", "failed", "not_deleted", "kept", "skipped")
+                for name in (
+                    "matched",
+                    "replayed",
+                    "failed",
+                    "not_deleted",
+                    "kept",
+                    "skipped",
+                    "held",
+                )
             },
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -496,8 +505,42 @@ def command_replay(args: argparse.Namespace) -> int:
     return 1 if report.failed or report.not_deleted else 0
 
 
+def _forgetter(args: argparse.Namespace, queues: Any) -> Any:
+    """--resend-ambiguous: erase each ambiguous call's record in the stack's (or --table's)
+    idempotency table before it goes back."""
+    from webhook_to_track.local.stack import Endpoint, StackError, stack_outputs
+    from webhook_to_track.queue.replay import call_record_forgetter
+
+    endpoint = Endpoint(args.region, args.endpoint_url)
+    table = args.table
+    if table is None and queues.stack is not None:
+        outputs = stack_outputs(endpoint.client("cloudformation"), queues.stack).outputs
+        table = outputs.get("IdempotencyTableName")
+    if not table:
+        raise CommandError(
+            "--resend-ambiguous needs the idempotency table: pass --table, or --stack"
+            " with an IdempotencyTableName output"
+        )
+    try:
+        return call_record_forgetter(endpoint.client("dynamodb"), table)
+    except StackError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _replay_notes(report: Any) -> str:
+    notes = [f"kept {len(report.kept)} (not matching)"]
+    if report.skipped:
+        notes.append(f"skipped {len(report.skipped)} (not a forward message: never replayed)")
+    if report.held:
+        notes.append(
+            f"held {len(report.held)} ambiguous (Userpilot may have them: check, then pass"
+            " --resend-ambiguous to send them again)"
+        )
+    return ", ".join(notes).capitalize() + "."
+
+
 def _print_replay(report: Any, dlq_url: str, queue_url: str) -> None:
-    examined = len(report.matched) + len(report.kept) + len(report.skipped)
+    examined = len(report.matched) + len(report.kept) + len(report.skipped) + len(report.held)
     if not examined:
         print(f"Nothing to replay: {dlq_url} is empty.")
     elif not report.matched:
@@ -508,10 +551,7 @@ def _print_replay(report: Any, dlq_url: str, queue_url: str) -> None:
         print(f"{verb} {_plural(len(done), 'call')} to {queue_url}:")
         for line in _letter_rows(done, with_error=False):
             print(f"  {line}")
-    notes = [f"kept {len(report.kept)} (not matching)"]
-    if report.skipped:
-        notes.append(f"skipped {len(report.skipped)} (not a forward message: never replayed)")
-    print("\n" + ", ".join(notes).capitalize() + ".")
+    print("\n" + _replay_notes(report))
     if report.failed:
         print(f"{_plural(len(report.failed), 'call')} could not be sent and stay in the DLQ.")
     if report.not_deleted:
@@ -576,6 +616,15 @@ def _add_dlq_commands(commands: Any) -> None:
     )
     again.add_argument(
         "--dry-run", action="store_true", help="show what would be replayed; change nothing"
+    )
+    again.add_argument(
+        "--resend-ambiguous",
+        action="store_true",
+        help="also send ambiguous calls again (their record says sent): only once you have"
+        " checked that Userpilot does not have them",
+    )
+    again.add_argument(
+        "--table", help="with --resend-ambiguous: the idempotency table (default: the stack's)"
     )
     again.set_defaults(run=command_replay)
 

@@ -13,6 +13,7 @@ import pytest
 from botocore.stub import Stubber
 
 from tests.factories import ROOT, make_event
+from tests.functional.conftest import TABLE
 from tests.userpilot_stub import Reply
 from webhook_to_track.cli import main
 from webhook_to_track.local.events import (
@@ -454,3 +455,49 @@ def test_the_sam_local_forwarder_refuses_a_record_that_was_altered(aws, monkeypa
         event["Records"][0]["messageId"]
     ]
     assert [r["body"]["event_name"] for r in response["dryRun"]] == ["subscription_renewed"]
+
+
+# --- ambiguous calls (policy park): held until a person says "resend" ----------------------------
+
+
+@pytest.fixture
+def ambiguous(env, deliver, userpilot, queues) -> list[str]:
+    """Userpilot takes both calls but answers after the read timeout: both are parked as
+    ambiguous, and their records say "sent"."""
+    env(FORWARD_AMBIGUOUS="park", FORWARD_READ_TIMEOUT_SECONDS="0.2")
+    userpilot.always(Reply(202, delay_s=0.5))
+    answer, forwarded = deliver(make_event())
+    assert (answer.status, forwarded.failures, len(userpilot.requests)) == (202, 0, 2)
+    userpilot.always(ACCEPTED)
+    return bodies(queues.dlq_url)
+
+
+def test_ambiguous_calls_are_held_back_by_a_plain_replay(ambiguous, queues, capsys):
+    assert len(ambiguous) == 2
+
+    assert main(["replay", *where(queues)]) == 0
+
+    assert "held 2 ambiguous" in capsys.readouterr().out
+    assert bodies(queues.dlq_url) == ambiguous
+    assert bodies(queues.queue_url) == []
+
+
+def test_resend_ambiguous_erases_their_records_so_they_are_sent_again(
+    ambiguous, queues, userpilot, forward, capsys
+):
+    # When a person has checked Userpilot and resends them
+    command = ["replay", "--resend-ambiguous", "--table", TABLE, *where(queues)]
+    assert main(command) == 0
+
+    # Then both go back and the forwarder sends each once more (2 + 2 requests in all)
+    assert capsys.readouterr().out.startswith(f"Replayed 2 calls to {queues.queue_url}:\n")
+    assert forward().failures == 0
+    assert len(userpilot.requests) == 4
+    assert bodies(queues.dlq_url) == []
+
+
+def test_resend_ambiguous_needs_the_table(ambiguous, queues, capsys):
+    assert main(["replay", "--resend-ambiguous", *where(queues)]) == 2
+
+    assert "--resend-ambiguous needs the idempotency table" in capsys.readouterr().err
+    assert bodies(queues.dlq_url) == ambiguous

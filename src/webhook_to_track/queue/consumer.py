@@ -68,6 +68,7 @@ from webhook_to_track.userpilot.client import (
 )
 from webhook_to_track.userpilot.policy import ForwardPolicy
 
+AMBIGUOUS: Final = "ambiguous"
 RESERVE_S: Final = 2.0
 """Time kept back at the end of an invocation for the idempotency write and the batch answer."""
 
@@ -107,8 +108,12 @@ class BatchRun:
         try:
             queued = QueuedCall.from_json(record.body)
         except MalformedMessageError as exc:
+            try:
+                self.dead_letters.park(record.body, "malformed", error=str(exc))
+            except Exception:
+                logger.exception("malformed message could not be parked: left on the queue")
+                raise
             logger.error("malformed message parked", extra={"reason": str(exc)})
-            self.dead_letters.park(record.body, "malformed", error=str(exc))
             self.count("unknown", "CallParked")
             return
         logger.append_keys(
@@ -155,6 +160,9 @@ class BatchRun:
         except ForwardError as error:
             self._failed(queued, record, error, receives)
             return
+        if result.get("outcome") == AMBIGUOUS:
+            self._park_ambiguous(queued, record, duplicate=bool(result.get("duplicate")))
+            return
         if result.get("duplicate"):
             logger.info("already delivered: duplicate suppressed")
             self.count(queued.source, "DuplicateSuppressed")
@@ -186,12 +194,8 @@ class BatchRun:
             self._park(queued, record, "rejected", error)
             logger.warning("call refused by Userpilot: parked", extra=detail)
             return
-        if isinstance(error, ForwardAmbiguousError):
+        if isinstance(error, ForwardAmbiguousError):  # policy retry (park returns, see send)
             self.count(queued.source, "ForwardAmbiguous")
-            if self.policy.ambiguous == "park":
-                self._park(queued, record, "ambiguous", error)
-                logger.error("ambiguous send parked (policy park)", extra=detail)
-                return
             logger.error("ambiguous send: will be sent again (policy retry)", extra=detail)
             self.count(queued.source, "ForwardRetried")
             raise Deferred(self.policy.delay_s(receives), error.message) from error
@@ -213,6 +217,18 @@ class BatchRun:
         self.count(queued.source, "ForwardRetried")
         raise Deferred(delay, error.message) from error
 
+    def _park_ambiguous(self, queued: QueuedCall, record: SQSRecord, *, duplicate: bool) -> None:
+        """Policy park: the call's record says "sent, answer lost" (so no copy of the message is
+        ever sent again); the message goes to the DLQ for a person to decide. A copy that finds
+        the record parks again: if the first park failed, this one is the one that counts."""
+        if not duplicate:
+            self.count(queued.source, "ForwardAmbiguous")
+        self._park(queued, record, "ambiguous", None)
+        logger.error(
+            "ambiguous send parked (policy park): check Userpilot before any replay",
+            extra={"duplicate": duplicate},
+        )
+
     def _park(
         self, queued: QueuedCall, record: SQSRecord, reason: Reason, error: ForwardError | None
     ) -> None:
@@ -226,7 +242,13 @@ class BatchRun:
         call already delivered never waits for a pacer slot. A Deferred raised here releases
         the record like any failure."""
         self._take_slot(queued)
-        delivered: Delivered = self.sender.send(queued.call)
+        try:
+            delivered: Delivered = self.sender.send(queued.call)
+        except ForwardAmbiguousError:
+            if self.policy.ambiguous != "park":
+                raise  # the record is released: the call is sent again (at least once)
+            # Stored as done: at most once, even if parking it or deleting the message fails.
+            return {"outcome": AMBIGUOUS, "status": None}
         self.delivered.add(queued.key)
         if delivered.request is not None:
             self.previews.append(delivered.request.redacted())

@@ -35,7 +35,8 @@ from webhook_to_track.queue.dlq import EXHAUSTED
 from webhook_to_track.queue.message import MalformedMessageError, QueuedCall
 
 MALFORMED: Final = "malformed"
-REASONS: Final = ("rejected", "ambiguous", MALFORMED, "content_changed", EXHAUSTED)
+AMBIGUOUS: Final = "ambiguous"
+REASONS: Final = ("rejected", AMBIGUOUS, MALFORMED, "content_changed", EXHAUSTED)
 """Every reason ``dlq list`` shows: the forwarder's, and ``exhausted`` for SQS's own moves."""
 MAX_BATCH: Final = 10
 """SQS receives, sends, deletes and changes visibility in batches of at most 10."""
@@ -144,7 +145,8 @@ class ReplayReport:
 
     ``replayed`` were sent to the forward queue (and, but for ``not_deleted``, removed from the
     dead-letter queue); ``failed`` were refused by the forward queue and stay dead letters;
-    ``kept`` did not match; ``skipped`` are not forward messages and are never replayed.
+    ``kept`` did not match; ``skipped`` are not forward messages and are never replayed;
+    ``held`` matched but are ambiguous calls, replayed only when their record is forgotten.
     """
 
     dry_run: bool
@@ -153,6 +155,7 @@ class ReplayReport:
     failed: list[DeadLetter] = field(default_factory=list)
     kept: list[DeadLetter] = field(default_factory=list)
     skipped: list[DeadLetter] = field(default_factory=list)
+    held: list[DeadLetter] = field(default_factory=list)
     not_deleted: list[DeadLetter] = field(default_factory=list)
     truncated: bool = False
 
@@ -416,6 +419,7 @@ def replay(
     since: datetime | None = None,
     reason: str | None = None,
     dry_run: bool = False,
+    forget: Callable[[DeadLetter], None] | None = None,
     limit: int = DEFAULT_LIMIT,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     wait_s: int = 1,
@@ -427,6 +431,10 @@ def replay(
     Each batch is sent first and deleted after, only the entries the forward queue took: a
     call is never in neither queue. A dry run sends and deletes nothing (it only hides the
     messages while it reads them, then shows them again). Malformed messages never go back.
+
+    An ``ambiguous`` call (policy park) is recorded as sent, so the forwarder would park it
+    again: it is replayed only with ``forget``, which erases that record first, once a person
+    has checked that Userpilot does not have it; otherwise it is kept in ``held``.
     """
     wanted = Filter(source=source, event_name=event_name, since=since, reason=reason)
     report = ReplayReport(dry_run=dry_run)
@@ -445,11 +453,17 @@ def replay(
             for letter in batch:
                 if not letter.replayable:
                     report.skipped.append(letter)
-                elif wanted.matches(letter):
-                    matched.append(letter)
-                else:
+                elif not wanted.matches(letter):
                     report.kept.append(letter)
+                elif letter.reason == AMBIGUOUS and forget is None:
+                    report.held.append(letter)
+                else:
+                    matched.append(letter)
             report.matched.extend(matched)
+            if forget is not None and not dry_run:
+                for letter in matched:
+                    if letter.reason == AMBIGUOUS:
+                        forget(letter)
             if matched and not dry_run:
                 _move(client, dlq_url, queue_url, matched, report, reader)
     finally:
@@ -494,3 +508,22 @@ def _move(
     gone_ids = {letter.message_id for letter in gone}
     report.not_deleted.extend(letter for letter in sent if letter.message_id not in gone_ids)
     reader.forget(gone)
+
+
+def call_record_forgetter(client: Any, table_name: str) -> Callable[[DeadLetter], None]:
+    """Erase a call's record in the idempotency table (``client``: DynamoDB), so the forwarder
+    sends the call again: for ambiguous calls a person decided Userpilot does not have."""
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from webhook_to_track.idempotency import CALL_PREFIX, call_config
+    from webhook_to_track.settings import CALL_WINDOW_DEFAULT_S
+
+    layer = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
+    layer.configure(call_config(CALL_WINDOW_DEFAULT_S), key_prefix=CALL_PREFIX)
+
+    def forget(letter: DeadLetter) -> None:
+        layer.delete_record(
+            data={"key": letter.key}, exception=RuntimeError("replayed after an ambiguous send")
+        )
+
+    return forget
