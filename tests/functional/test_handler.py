@@ -173,6 +173,23 @@ def test_malformed_json_is_400(invoke: Invoke):
 
 
 @pytest.mark.parametrize(
+    "number",
+    ["9" * 5000, "NaN", "Infinity", "-Infinity", "1e999"],
+    ids=["5000-digits", "nan", "infinity", "minus-infinity", "overflow"],
+)
+def test_numbers_json_does_not_have_are_400_not_500(invoke: Invoke, number: str):
+    # Given a signed body that is the sample with one number replaced
+    body = payload("stripe", "invoice.paid").replace(
+        b'"livemode": false', b'"n": ' + number.encode()
+    )
+
+    answer = invoke(make_event(body))
+
+    assert answer.status == 400
+    assert answer.error_code == "malformed_body"
+
+
+@pytest.mark.parametrize(
     ("signature", "code"),
     [
         (None, "signature_missing"),

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from webhook_to_track.errors import ConfigurationError
-from webhook_to_track.userpilot.policy import ForwardPolicy
 from webhook_to_track.settings import Settings
+from webhook_to_track.userpilot.policy import ForwardPolicy
 
 BASE = {"IDEMPOTENCY_TABLE": "t", "SECRETS_NAME": "arn:aws:secretsmanager:x"}
 
@@ -100,7 +100,11 @@ def test_forwarder_concurrency_below_the_event_source_minimum_is_refused():
 
 
 def test_timeouts_that_could_outlive_the_forwarder_are_refused():
-    environ = {**BASE, "FORWARD_CONNECT_TIMEOUT_SECONDS": "10", "FORWARD_READ_TIMEOUT_SECONDS": "20"}
+    environ = {
+        **BASE,
+        "FORWARD_CONNECT_TIMEOUT_SECONDS": "10",
+        "FORWARD_READ_TIMEOUT_SECONDS": "20",
+    }
 
     with pytest.raises(ConfigurationError, match="one forward could take"):
         Settings.from_env(environ)

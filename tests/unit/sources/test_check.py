@@ -13,13 +13,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webhook_to_track.sources.check import check_source_document
+from webhook_to_track.rules.paths import MAX_DEPTH, PathError, parse_path
 from webhook_to_track.sources.check import (
+    check_source_document,
     compile_problems,
     schema_problems,
     source_schema_validator,
 )
-from webhook_to_track.rules.paths import MAX_DEPTH, PathError, parse_path
 
 BROKEN = Path(__file__).resolve().parents[2] / "fixtures" / "rules_broken"
 CORPUS = sorted(BROKEN.glob("*.json"))
