@@ -32,6 +32,7 @@ from tests.functional.forwarder_factories import (
     track_body,
 )
 from tests.userpilot_stub import Reply, UserpilotStub
+from webhook_to_track.errors import ConfigurationError
 from webhook_to_track.idempotency import (
     CALL_PREFIX,
     DRY_RUN_CALL_PREFIX,
@@ -709,3 +710,21 @@ def test_delivered_call_whose_record_fails_to_save_is_deleted_not_resent(
     assert probe.depth() == 0
     metrics = emitted()
     assert (metrics.total("CallRecordNotSaved"), metrics.total("Forwarded")) == (1, 1)
+
+
+def test_a_deployed_forwarder_without_a_dlq_refuses_the_whole_batch(
+    env: Env, forward_once, probe: QueueProbe, userpilot: UserpilotStub
+):
+    # Given a forwarder deployed without FORWARD_DLQ_URL, and a call in the queue
+    env(
+        FORWARD_DLQ_URL="",
+        AWS_EXECUTION_ENV="AWS_Lambda_python3.13",
+        SECRETS_JSON="",
+        SECRETS_NAME="arn:aws:secretsmanager:us-east-1:123456789012:secret:never-read",
+    )
+    probe.send(queued_call().to_json())
+
+    # Then it fails loudly before taking any record: nothing is sent, SQS keeps the message
+    with pytest.raises(ConfigurationError, match="FORWARD_DLQ_URL is required"):
+        forward_once()
+    assert userpilot.requests == []

@@ -20,6 +20,7 @@ A message SQS has received ``maxReceiveCount`` times goes to the DLQ by the redr
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -40,6 +41,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from webhook_to_track.errors import (
     CallRejectedError,
+    ConfigurationError,
     ForwardAmbiguousError,
     ForwardError,
     RateLimitedError,
@@ -57,7 +59,7 @@ from webhook_to_track.queue.dlq import DeadLetters, Reason
 from webhook_to_track.queue.message import MalformedMessageError, QueuedCall
 from webhook_to_track.queue.pacer import Pacer, get_pacer, unpaced
 from webhook_to_track.queue.sink import sqs_client
-from webhook_to_track.settings import Settings, get_settings
+from webhook_to_track.settings import Settings, get_settings, running_in_aws_lambda
 from webhook_to_track.signing_keys import load_secrets
 from webhook_to_track.userpilot.client import (
     CallSender,
@@ -341,6 +343,8 @@ class _Processor(BatchProcessor):
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()  # a ConfigurationError fails the whole batch: nothing is lost
+    if settings.dlq_url is None and running_in_aws_lambda(os.environ):
+        raise ConfigurationError("FORWARD_DLQ_URL is required: calls could not be parked")
     if settings.idempotency_table is not None and not settings.idempotency_disabled:
         call_config(settings.call_window_s).register_lambda_context(context)
     run = BatchRun(
