@@ -97,6 +97,16 @@ def failed_ids(outcome: Forwarded) -> list[str]:
     return [f["itemIdentifier"] for r in outcome.responses for f in r["batchItemFailures"]]
 
 
+def delivered_after_the_delay(probe: QueueProbe, forward: Forward, aws: Any, call: Any) -> None:
+    """Let the retry delay pass, forward again: the call is delivered, its message deleted."""
+    probe.let_time_pass()
+    second = forward()
+    assert second.failures == 0
+    assert probe.depth() == 0
+    records = call_records(aws, TABLE, CALL_PREFIX)
+    assert records[record_id(CALL_PREFIX, call.key)]["status"] == "COMPLETED"
+
+
 # --- 2xx -----------------------------------------------------------------------------------------
 
 
@@ -358,17 +368,9 @@ def test_unavailable_answers_are_retried_later(
     metrics = emitted()
     assert (metrics.total("ForwardFailed"), metrics.total("ForwardRetried")) == (1, 1)
 
-    # When its delay has passed
-    probe.let_time_pass()
-    second = forward()
-
-    # Then it is sent again, delivered and deleted
+    # When its delay has passed, then it is sent again, delivered and deleted
+    delivered_after_the_delay(probe, forward, aws, call)
     assert len(userpilot.requests) == 2
-    assert second.failures == 0
-    assert probe.depth() == 0
-    assert call_records(aws, TABLE, CALL_PREFIX)[record_id(CALL_PREFIX, call.key)]["status"] == (
-        "COMPLETED"
-    )
 
 
 def test_connection_refused_is_retried_later_not_ambiguous(
@@ -492,17 +494,9 @@ def test_read_timeout_is_ambiguous_and_retried_by_default(
     assert emitted().total("ForwardAmbiguous") == 1
     assert probe.parked() == []
 
-    # When its delay has passed
-    probe.let_time_pass()
-    second = forward()
-
-    # Then it is sent once more (at least once) and delivered
+    # When its delay has passed, then it is sent once more (at least once) and delivered
+    delivered_after_the_delay(probe, forward, aws, call)
     assert len(userpilot.requests) == 2
-    assert second.failures == 0
-    assert probe.depth() == 0
-    assert call_records(aws, TABLE, CALL_PREFIX)[record_id(CALL_PREFIX, call.key)]["status"] == (
-        "COMPLETED"
-    )
 
 
 def test_read_timeout_with_policy_park_is_parked_not_retried(
