@@ -55,7 +55,9 @@ class Endpoint:
             options["endpoint_url"] = self.endpoint_url
             if session.get_credentials() is None:
                 options.update(LOCAL_CREDENTIALS)
-        return session.client(service, **options)  # type: ignore[call-overload]
+        # boto3's stubs type client() per literal service name; this one takes any.
+        create: Any = session.client
+        return create(service, **options)
 
 
 def stack_name_from_samconfig(path: Path, config_env: str = "default") -> str | None:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from webhook_to_track.errors import MalformedBodyError
-from webhook_to_track.userpilot.api import ENDPOINTS
-from webhook_to_track.userpilot.calls import UserpilotCall
+from webhook_to_track.userpilot.api import ENDPOINTS, CallKind
+from webhook_to_track.userpilot.calls import CallBody, UserpilotCall
 
 VERSION: Final = 1
 
@@ -117,7 +117,7 @@ class QueuedCall:
             raise MalformedMessageError(f"the message has no {exc.args[0]!r}") from exc
         if not all(isinstance(value, str) for value in (*fields.values(), position)):
             raise MalformedMessageError("a message field that should be text is not")
-        call = UserpilotCall(kind, body)  # type: ignore[arg-type]  # kind checked above
+        call = UserpilotCall(cast(CallKind, kind), cast(CallBody, body))  # both checked above
         queued = cls(call=call, position=position, **fields)
         if queued.key != call_key(queued.source, queued.delivery_id, queued.rule, position):
             raise MalformedMessageError("the key does not match source, delivery id and rule")

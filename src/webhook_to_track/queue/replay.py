@@ -23,6 +23,7 @@ path for AWS and local runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -364,12 +365,10 @@ class _Reader:
             for number, handle in enumerate(self.handles.values())
         ]
         for batch in _batches(entries):
-            try:
+            with contextlib.suppress(Exception):  # botocore's errors share no useful base
                 self._client.change_message_visibility_batch(
                     QueueUrl=self._url, Entries=list(batch)
                 )
-            except Exception:  # noqa: S112  # botocore errors share no base; see docstring
-                continue
         self.handles.clear()
 
 
