@@ -107,6 +107,16 @@ def delivered_after_the_delay(probe: QueueProbe, forward: Forward, aws: Any, cal
     assert records[record_id(CALL_PREFIX, call.key)]["status"] == "COMPLETED"
 
 
+def parked_alone(probe: QueueProbe, body: str, reason: str) -> None:
+    """The forward queue is empty and the DLQ holds exactly ``body``, parked for ``reason``
+    with no Userpilot status (none was given)."""
+    assert probe.depth() == 0
+    (parked,) = probe.parked()
+    assert parked.body == body
+    assert parked.attributes["reason"] == reason
+    assert "status" not in parked.attributes
+
+
 # --- 2xx -----------------------------------------------------------------------------------------
 
 
@@ -207,11 +217,7 @@ def test_same_key_with_a_changed_body_is_parked_not_sent(
     # Then the changed version is not sent but parked as content_changed, unchanged
     assert len(userpilot.requests) == 1
     assert outcome.failures == 0
-    assert probe.depth() == 0
-    (parked,) = probe.parked()
-    assert parked.body == changed.to_json()
-    assert parked.attributes["reason"] == "content_changed"
-    assert "status" not in parked.attributes
+    parked_alone(probe, changed.to_json(), "content_changed")
     metrics = emitted()
     assert (metrics.total("ForwardContentChanged"), metrics.total("CallParked")) == (1, 1)
 
@@ -516,11 +522,7 @@ def test_read_timeout_with_policy_park_is_parked_not_retried(
     # Then it was sent exactly once (at most once) and parked as ambiguous
     assert len(userpilot.requests) == 1
     assert outcome.failures == 0
-    assert probe.depth() == 0
-    (parked,) = probe.parked()
-    assert parked.body == call.to_json()
-    assert parked.attributes["reason"] == "ambiguous"
-    assert "status" not in parked.attributes
+    parked_alone(probe, call.to_json(), "ambiguous")
     metrics = emitted()
     assert (metrics.total("ForwardAmbiguous"), metrics.total("CallParked")) == (1, 1)
 
