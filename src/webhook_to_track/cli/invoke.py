@@ -1,0 +1,130 @@
+"""``invoke``: the real ingest handler on an API Gateway event, then the forwarder on its calls."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from webhook_to_track.cli.common import (
+    CommandError,
+    function_environments,
+    pair,
+    read_json,
+    registry_of,
+    signing_secret,
+    source_named,
+)
+from webhook_to_track.local.events import event_body
+from webhook_to_track.local.runtime import Drained
+from webhook_to_track.registry import Registry
+from webhook_to_track.request import parse_request
+
+
+def _refresh(
+    event: dict[str, Any], registry: Registry, secret: Callable[[str], str]
+) -> dict[str, Any]:
+    """The same event, its signature headers replaced by fresh ones from the local test secret."""
+    request = parse_request(event, max_body_bytes=sys.maxsize)
+    source = source_named(registry, request.source)
+    signature = source.sign(event_body(event), secret(source.name), int(time.time()))
+    return {**event, "headers": {**request.headers, **signature}}
+
+
+def _run_locally(
+    event: dict[str, Any], environment: dict[str, str], template: dict[str, Any]
+) -> tuple[dict[str, Any], Drained]:
+    from webhook_to_track.local.runtime import local_runtime
+    from webhook_to_track.local.template import function_timeout
+
+    with local_runtime(template, environment, function_timeout(template)) as runtime:
+        response = runtime.ingest(event)
+        return response, runtime.drain()
+
+
+def _print_request(request: dict[str, Any], number: int, total: int, sent: bool) -> None:
+    note = "sent" if sent else "dry run: not sent"
+    print(f"\nUserpilot request {number} of {total} ({note})")
+    print(f"{request['method']} {request['url']}")
+    for name, value in request["headers"].items():
+        print(f"{name}: {value}")
+    print()
+    print(json.dumps(request["body"], indent=2, ensure_ascii=False))
+
+
+def _print_run(response: dict[str, Any], drained: Drained, sent: bool) -> None:
+    body = json.loads(response.get("body") or "{}")
+    print(f"Lambda response: {response['statusCode']}")
+    print(json.dumps(response.get("headers", {}), indent=2))
+    print(json.dumps(body, indent=2, ensure_ascii=False))
+    queued = drained.messages
+    print(f"\nQueued calls: {len(queued)} (forward queue, embedded SQS)")
+    for message in queued:
+        print(f"  {message['key']}  {message['kind']}  sha256 {message['body_sha256'][:12]}")
+    for number, request in enumerate(drained.requests, start=1):
+        _print_request(request, number, len(drained.requests), sent)
+    if drained.failed:
+        print(f"\n{drained.failed} call(s) were not delivered and stay queued; see the log.")
+    if not drained.requests and 200 <= response["statusCode"] < 300:
+        print("\nNo Userpilot request shown (nothing to send, or sent for real with --send).")
+
+
+def command_invoke(args: argparse.Namespace) -> int:
+    template, environment = function_environments(args)
+    event = read_json(Path(args.event))
+    if not isinstance(event, dict):
+        raise CommandError(f"{args.event}: an API Gateway event is a JSON object")
+    if args.fresh:
+        event = _refresh(event, registry_of(args), lambda name: signing_secret(environment, name))
+    environment.update(
+        {
+            "POWERTOOLS_IDEMPOTENCY_DISABLED": "false",  # env.json disables it for sam local only
+            "FORWARD_MODE": "send" if args.send else "dry-run",
+        }
+    )
+    if args.sources_dir:
+        environment["SOURCES_DIR"] = args.sources_dir
+    environment.update(pair(item, "--env") for item in args.env)
+    response, drained = _run_locally(event, environment, template)
+    if args.json:
+        body = json.loads(response.get("body") or "{}")
+        shown = {
+            "status": response["statusCode"],
+            "body": body,
+            "queued": drained.messages,
+            "userpilot_requests": drained.requests,
+            "not_delivered": drained.failed,
+        }
+        print(json.dumps(shown, indent=2, ensure_ascii=False))
+    else:
+        _print_run(response, drained, args.send)
+    ok = 200 <= int(response["statusCode"]) < 300 and not drained.failed
+    return 0 if ok else 1
+
+
+def register(commands: Any, common: argparse.ArgumentParser) -> None:
+    invoke = commands.add_parser(
+        "invoke",
+        parents=[common],
+        help="run ingest on an API Gateway event, then the forwarder on what it queued",
+    )
+    invoke.add_argument(
+        "event", help="API Gateway event file, e.g. events/stripe/invoice.paid.json"
+    )
+    invoke.add_argument(
+        "--fresh", action="store_true", help="re-sign the body now with the local test secret"
+    )
+    invoke.add_argument(
+        "--send", action="store_true", help="really send to Userpilot (needs a real key)"
+    )
+    invoke.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="override a variable"
+    )
+    invoke.add_argument(
+        "--json", action="store_true", help="print the response and requests as one JSON document"
+    )
+    invoke.set_defaults(run=command_invoke)
