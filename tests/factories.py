@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,13 @@ from webhook_to_track.signatures import StripeVerifier
 ROOT = Path(__file__).resolve().parent.parent
 PAYLOADS = ROOT / "events" / "payloads"
 TEMPLATE = ROOT / "template.yaml"
+# The tests' own senders (stripe, github, hubspot): copies of shipped source files, samples and
+# local secrets, so tests that need a real sender do not change when the user edits, adds or
+# removes the shipped ones. SOURCES_DIR (or --sources-dir) points the function (or a command) here.
+VEHICLE = ROOT / "tests" / "vehicle"
+VEHICLE_SOURCES = VEHICLE / "sources"
+VEHICLE_PAYLOADS = VEHICLE / "payloads"
+VEHICLE_SECRETS = VEHICLE / "local-secrets.json"
 
 STRIPE_SECRET = "whsec_test_secret_for_the_test_suite"
 STRIPE_OLD_SECRET = "whsec_test_secret_before_rotation"
@@ -20,8 +28,8 @@ USERPILOT_KEY = "up_test_key_for_the_test_suite"
 
 
 def payload(source: str, name: str) -> bytes:
-    """A sample payload from events/payloads, byte for byte."""
-    return (PAYLOADS / source / f"{name}.json").read_bytes()
+    """A sample payload of a vehicle sender (tests/vehicle/payloads), byte for byte."""
+    return (VEHICLE_PAYLOADS / source / f"{name}.json").read_bytes()
 
 
 def stripe_payload(**changes: Any) -> bytes:
@@ -74,3 +82,17 @@ def make_event(
             "stripe-signature": signature if signature is not None else stripe_header(body),
         }
     return make_apigw_event(source, body, headers, **overrides)
+
+
+def deployed(name: str, **outputs: str) -> dict[str, Any]:
+    """A DescribeStacks answer for one stack with these outputs."""
+    return {
+        "Stacks": [
+            {
+                "StackName": name,
+                "CreationTime": datetime(2026, 12, 1, tzinfo=UTC),
+                "StackStatus": "CREATE_COMPLETE",
+                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
+            }
+        ]
+    }

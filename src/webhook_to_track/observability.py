@@ -19,9 +19,10 @@ from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import (
 
 from webhook_to_track.errors import QueueUnavailableError, WebhookError
 from webhook_to_track.sdk_logging import cap_sdk_loggers
+from webhook_to_track.settings import METRICS_NAMESPACE, SERVICE_NAME
 
-SERVICE: Final = os.environ.get("POWERTOOLS_SERVICE_NAME") or "webhook-to-track"
-NAMESPACE: Final = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "WebhookToTrack"
+SERVICE: Final = os.environ.get(SERVICE_NAME) or "webhook-to-track"
+NAMESPACE: Final = os.environ.get(METRICS_NAMESPACE) or "WebhookToTrack"
 UNKNOWN_SOURCE: Final = "unknown"
 
 logger = Logger(service=SERVICE)

@@ -38,10 +38,14 @@ class Source:
     # delivery goes through anyway. Off unless the source file asks for it.
     shadow: bool = False
 
-    def verifier(self, secrets: Sequence[str]) -> Verifier:
-        """A verifier over the current secrets (they rotate, so it is built per request)."""
+    def verifier(self, secrets: Sequence[str], tolerance_s: int | None = None) -> Verifier:
+        """A verifier over the current secrets (they rotate, so it is built per request);
+        ``tolerance_s`` replaces a timestamped source's own (local runs only, see settings)."""
         # The options were resolved and checked when the file was compiled: not again here.
-        return self.preset.make_verifier(secrets, self.options, time.time)
+        options = self.options
+        if tolerance_s is not None and "tolerance_s" in options:
+            options = {**options, "tolerance_s": tolerance_s}
+        return self.preset.make_verifier(secrets, options, time.time)
 
     def sign(self, body: bytes, secret: str, timestamp: int) -> dict[str, str]:
         """The headers the sender would send with ``body``, per this source's options."""

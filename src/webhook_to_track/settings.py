@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,6 +36,14 @@ FORWARD_CONNECT_RETRIES: Final = "FORWARD_CONNECT_RETRIES"
 FORWARD_RETRY_AFTER_MAX_S: Final = "FORWARD_RETRY_AFTER_MAX_SECONDS"
 MAX_BODY_BYTES: Final = "MAX_BODY_BYTES"
 SOURCES_DIR: Final = "SOURCES_DIR"
+LOCAL_SIGNATURE_TOLERANCE_S: Final = "LOCAL_SIGNATURE_TOLERANCE_SECONDS"
+SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
+
+LOCAL_ONLY: Final = frozenset({SECRETS_JSON, SOURCES_DIR, LOCAL_SIGNATURE_TOLERANCE_S})
+"""Variables for local runs only (``invoke``, ``serve``, ``sam local``): a deployed function
+refuses to start with any of them set. The template may declare them (sam local lets env.json
+set only declared variables), always empty. The README's settings table marks them."""
 
 USERPILOT_HOSTS: Final = HOSTS
 LOCAL_HOSTS: Final = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -43,6 +52,8 @@ CALL_WINDOW_DEFAULT_S: Final = 19 * 24 * 3600
 """Longer than the queue's 4 days plus the dead-letter queue's 14: a replayed call that was
 already delivered still finds its record."""
 MAX_ATTEMPT_S: Final = 25
+NO_TIMESTAMP_LIMIT: Final = sys.maxsize
+"""The tolerance ``LOCAL_SIGNATURE_TOLERANCE_SECONDS=off`` stands for: no age is too old."""
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
 
@@ -71,6 +82,9 @@ class Settings:
     secrets_max_age_s: int
     max_body_bytes: int
     sources_dir: Path | None
+    signature_tolerance_s: int | None = None
+    """Local runs only: replaces every timestamped source's tolerance_s (committed samples are
+    old; sam local cannot re-sign them). None: each source's own."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -104,6 +118,7 @@ class Settings:
         table = reader.get(IDEMPOTENCY_TABLE, _text, None)
         if table is None and not idempotency_disabled:
             reader.problems.append(f"{IDEMPOTENCY_TABLE} is required (the DynamoDB table name)")
+        _refuse_local_only(environ, reader)
         secrets_json = _local_secrets_json(environ, reader)
         secrets_name = reader.get(SECRETS_NAME, _text, None)
         if secrets_name is None and secrets_json is None:
@@ -135,6 +150,7 @@ class Settings:
             secrets_max_age_s=reader.get(SECRETS_MAX_AGE_S, _int_in(0, 3600), 300),
             max_body_bytes=reader.get(MAX_BODY_BYTES, _int_in(1024, 6 * 1024 * 1024), 1024 * 1024),
             sources_dir=Path(sources_dir) if sources_dir else None,
+            signature_tolerance_s=_local_signature_tolerance(environ, reader),
         )
         if reader.problems:
             raise ConfigurationError("invalid settings", problems=reader.problems)
@@ -152,6 +168,35 @@ def running_in_aws_lambda(environ: Mapping[str, str]) -> bool:
     if environ.get("AWS_SAM_LOCAL", "").lower() in _TRUE:
         return False
     return environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda_")
+
+
+def _refuse_local_only(environ: Mapping[str, str], reader: _Reader) -> None:
+    """A local-only variable set in a deployed function is a mistake: report it, not use it.
+    (SECRETS_JSON has its own message, which names the setting to use instead.)"""
+    if not running_in_aws_lambda(environ):
+        return
+    for name in sorted(LOCAL_ONLY - {SECRETS_JSON}):
+        if environ.get(name, "").strip():
+            reader.problems.append(f"{name} is for local runs only; unset it in AWS")
+
+
+def _local_signature_tolerance(environ: Mapping[str, str], reader: _Reader) -> int | None:
+    if running_in_aws_lambda(environ):
+        return None  # refused in AWS (LOCAL_ONLY): a deployed function keeps each source's own
+    return reader.get(LOCAL_SIGNATURE_TOLERANCE_S, parse_signature_tolerance, None)
+
+
+def parse_signature_tolerance(raw: str) -> int:
+    """Seconds, or ``off``: no timestamp is then too old or too new (signatures still count)."""
+    if raw.lower() == "off":
+        return NO_TIMESTAMP_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError("expected a whole number of seconds (1 or more) or off")
+    return value
 
 
 def _local_secrets_json(environ: Mapping[str, str], reader: _Reader) -> str | None:

@@ -52,7 +52,7 @@ from typing import Any, Final, cast
 import boto3
 from botocore.exceptions import ClientError
 
-from tests.factories import TEMPLATE, USERPILOT_KEY
+from tests.factories import TEMPLATE, USERPILOT_KEY, VEHICLE_SOURCES
 from tests.userpilot_stub import CallId, RateLimit, UserpilotStub, call_id
 from webhook_to_track.local.aws import Queues, create_forward_queues, create_idempotency_table
 from webhook_to_track.local.context import LocalLambdaContext
@@ -86,6 +86,7 @@ def function_env(userpilot_url: str, queues: Queues, **overrides: str) -> dict[s
     """Both functions' environment for a scenario: short timeouts, small delays."""
     return {
         "IDEMPOTENCY_TABLE": TABLE,
+        "SOURCES_DIR": str(VEHICLE_SOURCES),  # the tests' own senders, not the shipped ones
         "SECRETS_JSON": secrets_document(),
         "USERPILOT_HOST": userpilot_url,
         "FORWARD_MODE": "send",

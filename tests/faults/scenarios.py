@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Final, Literal
 
-from tests.factories import payload
+from tests.factories import VEHICLE_SOURCES, payload
 from tests.faults.harness import (
     SIGNING,
     THROTTLED_DDB,
@@ -144,7 +144,7 @@ def github_delivery(guid: str) -> Delivery:
 
 
 def hubspot_batch(size: int = 100) -> Delivery:
-    """``size`` notifications made from the shipped sample batch, each with its own ids."""
+    """``size`` notifications made from the vehicle's sample batch, each with its own ids."""
     sample = json.loads(payload("hubspot", "batch"))
     items = []
     for n in range(size):
@@ -156,11 +156,11 @@ def hubspot_batch(size: int = 100) -> Delivery:
 
 
 def mapped_calls(delivery: Delivery) -> int:
-    """How many calls the shipped rules make of a delivery (the independent count)."""
+    """How many calls the vehicle's rules make of a delivery (the independent count)."""
     from webhook_to_track.registry import get_registry
     from webhook_to_track.request import lowercase_headers
 
-    rules = get_registry(None).get(delivery.source).rules
+    rules = get_registry(VEHICLE_SOURCES).get(delivery.source).rules
     mapped = rules.map(
         json.loads(delivery.raw(0)),
         delivery_id="count",

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from tests.factories import VEHICLE_SOURCES
 from webhook_to_track.local.events import make_apigw_event
 
 BASE_BACKOFF_S: Final = 0.05
@@ -80,7 +81,7 @@ class Delivery:
     def event(self, attempt: int, secret: str) -> dict[str, Any]:
         from webhook_to_track.registry import get_registry
 
-        source = get_registry(None).get(self.source)
+        source = get_registry(VEHICLE_SOURCES).get(self.source)
         raw = self.raw(attempt)
         now = int(time.time())
         headers = {

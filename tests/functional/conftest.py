@@ -6,20 +6,32 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, cast
 
 import boto3
 import pytest
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.stub import Stubber
 from moto import mock_aws
 
-from tests.factories import TEMPLATE, secrets_json
+from tests.factories import (
+    ROOT,
+    TEMPLATE,
+    VEHICLE_PAYLOADS,
+    VEHICLE_SECRETS,
+    VEHICLE_SOURCES,
+    secrets_json,
+)
 from tests.userpilot_stub import UserpilotStub
 from webhook_to_track.local.aws import Queues, create_forward_queues, create_idempotency_table
 from webhook_to_track.local.context import LocalLambdaContext
 from webhook_to_track.local.pump import pump_once
+from webhook_to_track.local.stack import Endpoint
 from webhook_to_track.local.template import load_template
 
 TABLE = "test-idempotency"
@@ -64,6 +76,7 @@ def env(
     def apply(**overrides: str) -> None:
         values = {
             "IDEMPOTENCY_TABLE": TABLE,
+            "SOURCES_DIR": str(VEHICLE_SOURCES),  # the tests' own senders, not the shipped ones
             "SECRETS_JSON": secrets_json(),
             "USERPILOT_HOST": userpilot.url,
             "FORWARD_MODE": "send",
@@ -185,3 +198,56 @@ def log_lines() -> Iterator[Callable[[], list[dict[str, Any]]]]:
 
     yield read
     handler.setStream(previous)
+
+
+@pytest.fixture
+def vehicle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The working directory for a command that needs a real sender: a project holding only
+    the tests' own senders (tests/vehicle: their samples, signed now under events/<source>/
+    with a bad-signature.json each, and their local secrets), the template and env.json; the
+    commands' --sources-dir is tests/vehicle/sources. The shipped senders may change or go."""
+    from webhook_to_track.cli import signed_event
+    from webhook_to_track.cli.events import BAD_SIGNING_KEY
+    from webhook_to_track.local.events import is_sample_payload, sample_headers
+    from webhook_to_track.local.secrets import LOCAL_SECRETS_FILE, load_local_secrets
+    from webhook_to_track.registry import load_registry
+
+    project = tmp_path / "project"
+    shutil.copytree(VEHICLE_PAYLOADS, project / "events" / "payloads")
+    shutil.copy(VEHICLE_SECRETS, project / LOCAL_SECRETS_FILE)
+    for name in ("template.yaml", "env.json"):
+        shutil.copy(ROOT / name, project / name)
+    now = int(time.time())
+    for source in load_registry(VEHICLE_SOURCES).sources.values():
+        secret = load_local_secrets(VEHICLE_SECRETS).for_source(source.name)[0]
+        samples = sorted(
+            p for p in (VEHICLE_PAYLOADS / source.name).iterdir() if is_sample_payload(p)
+        )
+        cases = [(p.stem, p, secret) for p in samples] + [
+            ("bad-signature", samples[0], BAD_SIGNING_KEY)
+        ]
+        (project / "events" / source.name).mkdir()
+        for case, sample, key in cases:
+            event = signed_event(source, sample.read_bytes(), key, now, sample_headers(sample))
+            (project / "events" / source.name / f"{case}.json").write_text(json.dumps(event))
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("SOURCES_DIR", str(VEHICLE_SOURCES))
+    return project
+
+
+@pytest.fixture
+def cloudformation(monkeypatch: pytest.MonkeyPatch):
+    """A real boto3 CloudFormation client whose answers are stubbed (moto's CloudFormation
+    needs extras this project does not install); SQS stays moto's."""
+    client = boto3.client("cloudformation", region_name="us-east-1")
+    stubber = Stubber(client)
+    real = Endpoint.client
+
+    def make(self: Endpoint, service: str) -> Any:
+        return client if service == "cloudformation" else real(self, service)
+
+    monkeypatch.setattr(Endpoint, "client", make)
+    monkeypatch.chdir(ROOT)  # samconfig.toml names the stack
+    with stubber:
+        yield stubber
+    stubber.assert_no_pending_responses()

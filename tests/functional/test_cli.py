@@ -1,4 +1,9 @@
-"""The webhook-to-track command, run in-process as a user would from the repository root."""
+"""The webhook-to-track command, run in-process as a user would from the repository root.
+
+Tests that need a real sender run in a copy of the project holding only the tests' own senders
+(tests/vehicle: stripe, github, hubspot), so they do not change when the shipped source files,
+samples or local secrets are edited, added or removed.
+"""
 
 from __future__ import annotations
 
@@ -8,28 +13,32 @@ import time
 
 import pytest
 
-from tests.factories import ROOT, payload
-from webhook_to_track.cli import main
-from webhook_to_track.local.template import function_environment, load_template
+from tests.factories import (
+    ROOT,
+    VEHICLE_PAYLOADS,
+    VEHICLE_SECRETS,
+    payload,
+)
+from webhook_to_track.cli import BAD_SIGNATURE_EVENT, main
+from webhook_to_track.local.secrets import load_local_secrets
+from webhook_to_track.registry import load_registry
 from webhook_to_track.signatures import StripeVerifier
-from webhook_to_track.signing_keys import parse_secrets_document
 
 EVENTS = ROOT / "events"
+VEHICLE_STRIPE_CASES = sorted(p.stem for p in (VEHICLE_PAYLOADS / "stripe").glob("*.json"))
 
 
 @pytest.fixture(autouse=True)
 def in_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("SOURCES_DIR", raising=False)
 
 
 def local_secret() -> str:
-    environment = function_environment(
-        load_template(ROOT / "template.yaml"), json.loads((ROOT / "env.json").read_text())
-    )
-    return parse_secrets_document(json.loads(environment["SECRETS_JSON"])).for_source("stripe")[0]
+    return load_local_secrets(VEHICLE_SECRETS).for_source("stripe")[0]
 
 
-def test_invoke_fresh_sample_prints_202_and_the_userpilot_requests(capsys):
+def test_invoke_fresh_sample_prints_202_and_the_userpilot_requests(capsys, vehicle):
     code = main(["invoke", "--fresh", "events/stripe/invoice.paid.json"])
 
     out = capsys.readouterr().out
@@ -47,24 +56,21 @@ def test_invoke_fresh_sample_prints_202_and_the_userpilot_requests(capsys):
     assert '"level"' not in out  # logs went to stderr
 
 
-@pytest.mark.parametrize(
-    "name",
-    sorted(p.name for p in (EVENTS / "stripe").glob("*.json") if p.name != "bad-signature.json"),
-)
-def test_every_sample_event_is_accepted_when_fresh(capsys, name):
-    assert main(["invoke", "--fresh", f"events/stripe/{name}"]) == 0
+@pytest.mark.parametrize("case", VEHICLE_STRIPE_CASES)
+def test_every_sample_event_is_accepted_when_fresh(capsys, vehicle, case):
+    assert main(["invoke", "--fresh", f"events/stripe/{case}.json"]) == 0
     assert capsys.readouterr().out.startswith("Lambda response: 202")
 
 
-def test_bad_signature_sample_is_401(capsys):
-    assert main(["invoke", "events/stripe/bad-signature.json"]) == 1
+def test_bad_signature_sample_is_401(capsys, vehicle):
+    assert main(["invoke", f"events/stripe/{BAD_SIGNATURE_EVENT}"]) == 1
     out = capsys.readouterr().out
     assert out.startswith("Lambda response: 401")
     assert '"code": "signature_mismatch"' in out
 
 
-def test_stale_sample_without_fresh_is_401(capsys, tmp_path):
-    event = json.loads((EVENTS / "stripe" / "invoice.paid.json").read_text())
+def test_stale_sample_without_fresh_is_401(capsys, tmp_path, vehicle):
+    event = json.loads((vehicle / "events" / "stripe" / "invoice.paid.json").read_text())
     stale = int(time.time()) - 3600
     event["headers"].update(
         StripeVerifier.sign(payload("stripe", "invoice.paid"), local_secret(), stale)
@@ -72,11 +78,30 @@ def test_stale_sample_without_fresh_is_401(capsys, tmp_path):
     path = tmp_path / "stale.json"
     path.write_text(json.dumps(event))
 
-    assert main(["invoke", str(path)]) == 1
-    assert '"code": "timestamp_out_of_tolerance"' in capsys.readouterr().out
+    # env.json lifts the limit for local runs (LOCAL_SIGNATURE_TOLERANCE_SECONDS=off): unset it.
+    assert main(["invoke", str(path), "--env", "LOCAL_SIGNATURE_TOLERANCE_SECONDS="]) == 1
+    captured = capsys.readouterr()
+    assert '"code": "timestamp_out_of_tolerance"' in captured.out
+    assert (
+        "hint: This sample was signed 60 min ago; the tolerance of stripe is 300 s" in captured.err
+    )
+    assert "--fresh" in captured.err
 
 
-def test_sign_prints_an_event_the_handler_accepts(capsys, tmp_path):
+def test_a_stale_sample_passes_with_env_jsons_local_tolerance_override(capsys, tmp_path, vehicle):
+    event = json.loads((vehicle / "events" / "stripe" / "invoice.paid.json").read_text())
+    stale = int(time.time()) - 3600
+    event["headers"].update(
+        StripeVerifier.sign(payload("stripe", "invoice.paid"), local_secret(), stale)
+    )
+    path = tmp_path / "stale.json"
+    path.write_text(json.dumps(event))
+
+    assert main(["invoke", str(path)]) == 0
+    assert "hint:" not in capsys.readouterr().err
+
+
+def test_sign_prints_an_event_the_handler_accepts(capsys, tmp_path, vehicle):
     assert main(["sign", "stripe", "events/payloads/stripe/checkout.session.completed.json"]) == 0
     event_file = tmp_path / "event.json"
     event_file.write_text(capsys.readouterr().out)
@@ -88,7 +113,7 @@ def test_sign_prints_an_event_the_handler_accepts(capsys, tmp_path):
     assert '"event_name": "checkout_subscription_completed"' in capsys.readouterr().out
 
 
-def test_sign_with_an_explicit_secret_and_timestamp_as_curl(capsys):
+def test_sign_with_an_explicit_secret_and_timestamp_as_curl(capsys, vehicle):
     assert (
         main(
             [
@@ -110,30 +135,41 @@ def test_sign_with_an_explicit_secret_and_timestamp_as_curl(capsys):
 
     words = shlex.split(capsys.readouterr().out)
     expected = StripeVerifier.sign(payload("stripe", "invoice.paid"), "whsec_abc", 1700000000)
-    assert words[:5] == ["curl", "-sS", "-X", "POST", "https://x.test/webhooks/stripe"]
+    assert words[:6] == ["curl", "-sS", "-i", "-X", "POST", "https://x.test/webhooks/stripe"]
     assert f"stripe-signature: {expected['stripe-signature']}" in words
     assert words[-1] == "@events/payloads/stripe/invoice.paid.json"
 
 
-def test_events_refreshes_every_sample_plus_a_bad_signature(capsys, tmp_path):
-    (tmp_path / "payloads").symlink_to(EVENTS / "payloads")
+@pytest.mark.parametrize("source", ["stripe", "hubspot"])  # hubspot signs the URL it is sent to
+def test_sign_as_curl_posts_to_the_local_serve_url_by_default(capsys, vehicle, source):
+    sample = sorted((vehicle / "events" / "payloads" / source).glob("*.json"))[0]
+
+    assert main(["sign", source, str(sample), "--format", "curl"]) == 0
+
+    words = shlex.split(capsys.readouterr().out)
+    assert words[5] == f"http://127.0.0.1:3000/webhooks/{source}"
+
+
+def test_events_refreshes_every_sample_plus_a_bad_signature(capsys, tmp_path, vehicle):
+    (tmp_path / "payloads").symlink_to(VEHICLE_PAYLOADS)
 
     assert main(["events", "--events-dir", str(tmp_path)]) == 0
 
     written = sorted(p.name for p in (tmp_path / "stripe").glob("*.json"))
-    samples = sorted(p.name for p in (EVENTS / "payloads" / "stripe").glob("*.json"))
+    samples = sorted(p.name for p in (VEHICLE_PAYLOADS / "stripe").glob("*.json"))
     assert written == sorted([*samples, "bad-signature.json"])
-    assert "valid for 5 s for paddle, up to 300 s for the others" in capsys.readouterr().out
+    assert "valid for 300 s for hubspot, up to 300 s for the others" in capsys.readouterr().out
     event = json.loads((tmp_path / "stripe" / "invoice.paid.json").read_text())
     StripeVerifier([local_secret()]).verify(event["body"].encode(), event["headers"])
 
 
-def test_committed_events_are_http_api_shaped():
-    for path in (EVENTS / "stripe").glob("*.json"):
+@pytest.mark.parametrize("source", sorted(load_registry().sources))
+def test_committed_events_are_http_api_shaped(source):
+    for path in (EVENTS / source).glob("*.json"):
         event = json.loads(path.read_text())
         assert event["version"] == "2.0"
         assert event["routeKey"] == "POST /webhooks/{source}"
-        assert event["pathParameters"] == {"source": "stripe"}
+        assert event["pathParameters"] == {"source": source}
         assert all(name == name.lower() for name in event["headers"])
         assert event["requestContext"]["http"]["method"] == "POST"
 
@@ -149,7 +185,7 @@ def test_committed_events_are_http_api_shaped():
         ),
     ],
 )
-def test_bad_input_is_a_clear_error_not_a_traceback(capsys, argv, message):
+def test_bad_input_is_a_clear_error_not_a_traceback(capsys, vehicle, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err
@@ -184,7 +220,48 @@ GOOD = {
 
 def test_rules_check_passes_on_the_shipped_files(capsys):
     assert main(["rules", "check"]) == 0
-    assert capsys.readouterr().out.startswith("ok: ")
+    *warnings, summary = capsys.readouterr().out.splitlines()
+    assert summary.startswith("ok: ")
+    assert all(": warning: " in line for line in warnings)
+
+
+def checked_against_samples(tmp_path, metadata, payloads, fixtures=()):
+    """``rules check`` of one source (GOOD with these metadata) and these sample payloads
+    under events/payloads/good/ and fixtures/good/*.input.json; its exit code."""
+    sources, events, fixture_dir = tmp_path / "sources", tmp_path / "events", tmp_path / "fx"
+    for directory in (sources, events / "payloads" / "good", fixture_dir / "good"):
+        directory.mkdir(parents=True)
+    event = {**GOOD["rules"][0]["events"][0], "metadata": metadata}
+    write_source(sources, "good", {**GOOD, "rules": [{**GOOD["rules"][0], "events": [event]}]})
+    for i, document in enumerate(payloads):
+        (events / "payloads" / "good" / f"case{i}.json").write_text(json.dumps(document))
+    for i, document in enumerate(fixtures):
+        (fixture_dir / "good" / f"extra{i}.input.json").write_text(json.dumps(document))
+    argv = ["rules", "check", "--sources-dir", str(sources), "--events-dir", str(events)]
+    return main([*argv, "--fixtures-dir", str(fixture_dir)])
+
+
+PAID_SAMPLE = {"type": "invoice.paid", "data": {"amount": 5, "user": "u1"}}
+
+
+def test_rules_check_warns_about_a_path_no_sample_has_and_still_passes(capsys, tmp_path):
+    metadata = {"amount": {"path": "data.amont"}}
+
+    assert checked_against_samples(tmp_path, metadata, [PAID_SAMPLE]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "good.json: rule \"paid\" (/rules/0/events/0/metadata/amount): warning: 'data.amont' has"
+        " no value in the 1 sample this rule maps (did you mean 'data.amount'?)",
+        "ok: 1 source files, 1 rules, 1 warning(s)",
+    ]
+
+
+def test_rules_check_reads_the_fixture_inputs_as_samples_too(capsys, tmp_path):
+    fixture = {"type": "invoice.paid", "data": {"amount": 5, "amont": 1}}
+
+    metadata = {"a": {"path": "data.amont"}}
+
+    assert checked_against_samples(tmp_path, metadata, [PAID_SAMPLE], [fixture]) == 0
+    assert capsys.readouterr().out.splitlines() == ["ok: 1 source files, 1 rules"]
 
 
 def test_rules_check_lists_every_problem_with_its_pointer(capsys, tmp_path):
@@ -197,8 +274,8 @@ def test_rules_check_lists_every_problem_with_its_pointer(capsys, tmp_path):
 
     assert main(["rules", "check", "--sources-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "broken.json: /rules/0/match/type: " in out
-    assert "broken.json: /rules/0/events/0/event_name: " in out
+    assert 'broken.json: rule "x" (/rules/0/match/type): ' in out
+    assert 'broken.json: rule "x" (/rules/0/events/0/event_name): ' in out
     assert "good.json" not in out
 
 
@@ -268,7 +345,7 @@ def test_rules_events_lists_the_taxonomy_and_fails_on_free_text(capsys, tmp_path
     }
     write_source(tmp_path, "free", free)
     assert main(["rules", "events", "--sources-dir", str(tmp_path)]) == 1
-    assert "free.json: /rules/0/events/0/event_name: " in capsys.readouterr().out
+    assert 'free.json: rule "f" (/rules/0/events/0/event_name): ' in capsys.readouterr().out
 
 
 BROKEN = ROOT / "tests" / "fixtures" / "rules_broken"

@@ -715,6 +715,7 @@ def test_a_deployed_forwarder_without_a_dlq_refuses_the_whole_batch(
     env(
         FORWARD_DLQ_URL="",
         AWS_EXECUTION_ENV="AWS_Lambda_python3.13",
+        SOURCES_DIR="",  # refused in AWS
         SECRETS_JSON="",
         SECRETS_NAME="arn:aws:secretsmanager:us-east-1:123456789012:secret:never-read",
     )

@@ -66,10 +66,12 @@ def test_broken_rule_set_stops_init_with_every_problem(tmp_path: Path):
     (log,) = [json.loads(line) for line in started.stdout.splitlines() if line.startswith("{")]
     assert log["message"] == "invalid source files: the function will not start"
     assert log["problems"] == [
-        "stripe.json: /rules/0/match/type: expected a non-empty list of alternatives (OR);"
-        " wrap a single value in [ ]",
-        "stripe.json: /rules/1/events/0/user_id/paht: unknown key 'paht' (did you mean 'path'?)",
-        "stripe.json: /rules/1/events/0/user_id: name exactly one of path, template or literal",
+        'stripe.json: rule "a" (/rules/0/match/type): expected a non-empty list of'
+        " alternatives (OR); wrap a single value in [ ]",
+        "stripe.json: rule \"b\" (/rules/1/events/0/user_id/paht): unknown key 'paht'"
+        " (did you mean 'path'?)",
+        'stripe.json: rule "b" (/rules/1/events/0/user_id): name exactly one of path,'
+        " template or literal",
     ]
     assert "ConfigurationError: invalid source files" in started.stderr
 

@@ -5,24 +5,22 @@ already delivered is suppressed by its key. Plus the committed forwarder sample 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
 
-from tests.factories import ROOT, make_event
+from tests.factories import ROOT, VEHICLE_PAYLOADS, VEHICLE_SOURCES, deployed, make_event
 from tests.functional.conftest import TABLE
 from tests.userpilot_stub import Reply
 from webhook_to_track.cli import main
 from webhook_to_track.local.events import (
-    FORWARDER_SAMPLES,
     SAMPLE_RECEIVED_AT,
     forwarder_event,
+    forwarder_samples,
     make_sqs_event,
 )
-from webhook_to_track.local.stack import Endpoint
 from webhook_to_track.queue.message import QueuedCall
 from webhook_to_track.queue.replay import list_dead_letters
 from webhook_to_track.registry import load_registry
@@ -270,37 +268,6 @@ def test_a_queue_that_does_not_exist_is_a_clear_error(aws, capsys):
 # --- the deployed stack's outputs ----------------------------------------------------------
 
 
-@pytest.fixture
-def cloudformation(monkeypatch: pytest.MonkeyPatch):
-    """A real boto3 CloudFormation client whose answers are stubbed (moto's CloudFormation
-    needs extras this project does not install); SQS stays moto's."""
-    client = boto3.client("cloudformation", region_name="us-east-1")
-    stubber = Stubber(client)
-    real = Endpoint.client
-
-    def make(self: Endpoint, service: str) -> Any:
-        return client if service == "cloudformation" else real(self, service)
-
-    monkeypatch.setattr(Endpoint, "client", make)
-    monkeypatch.chdir(ROOT)  # samconfig.toml names the stack
-    with stubber:
-        yield stubber
-    stubber.assert_no_pending_responses()
-
-
-def deployed(name: str, **outputs: str) -> dict[str, Any]:
-    return {
-        "Stacks": [
-            {
-                "StackName": name,
-                "CreationTime": datetime(2026, 12, 1, tzinfo=UTC),
-                "StackStatus": "CREATE_COMPLETE",
-                "Outputs": [{"OutputKey": k, "OutputValue": v} for k, v in outputs.items()],
-            }
-        ]
-    }
-
-
 def test_without_urls_the_samconfig_stacks_outputs_name_the_queues(
     parked, queues, cloudformation, capsys
 ):
@@ -362,25 +329,39 @@ def test_a_stack_without_the_queue_outputs_is_a_clear_error(aws, cloudformation,
 FORWARDER_EVENTS = ROOT / "events" / "forwarder"
 
 
-@pytest.mark.parametrize("name", sorted(FORWARDER_SAMPLES))
-def test_the_committed_forwarder_event_is_what_ingest_queues(name):
-    source, payload = FORWARDER_SAMPLES[name]
-    expected = forwarder_event(
-        load_registry(), source, ROOT / "events" / "payloads" / source / payload
+def committed_samples() -> dict[str, tuple[str, Path]]:
+    """The forwarder samples of the shipped sources present (one goes with its source)."""
+    return forwarder_samples(ROOT / "events", load_registry())
+
+
+def vehicle_forwarder_event() -> dict[str, Any]:
+    """What the committed stripe sample holds, from the tests' own stripe (the shipped one may
+    be edited or removed)."""
+    return forwarder_event(
+        load_registry(VEHICLE_SOURCES), "stripe", VEHICLE_PAYLOADS / "stripe" / "invoice.paid.json"
     )
 
-    committed = (FORWARDER_EVENTS / name).read_text("utf-8")
 
-    regenerate = "stale: regenerate with make events"
-    assert committed == json.dumps(expected, indent=2, ensure_ascii=False) + "\n", regenerate
+def test_the_committed_forwarder_events_are_what_ingest_queues():
+    for name, (source, payload) in committed_samples().items():
+        expected = forwarder_event(load_registry(), source, payload)
+
+        committed = (FORWARDER_EVENTS / name).read_text("utf-8")
+
+        regenerate = f"{name} is stale: regenerate with make events"
+        assert committed == json.dumps(expected, indent=2, ensure_ascii=False) + "\n", regenerate
 
 
 def test_every_forwarder_event_file_is_generated():
-    assert sorted(p.name for p in FORWARDER_EVENTS.glob("*.json")) == sorted(FORWARDER_SAMPLES)
+    files = sorted(p.name for p in FORWARDER_EVENTS.glob("*.json"))
+
+    left = sorted(set(files) - set(committed_samples()))
+    assert not left, f"events/forwarder/{left[0]}: its source or sample is gone: delete it"
+    assert files == sorted(committed_samples()), "missing: run make events"
 
 
 def test_the_forwarder_sample_holds_every_call_of_the_delivery_with_a_fixed_time():
-    event = json.loads((FORWARDER_EVENTS / "stripe-invoice.paid.json").read_text("utf-8"))
+    event = vehicle_forwarder_event()
 
     messages = [json.loads(record["body"]) for record in event["Records"]]
     assert [m["key"] for m in messages] == [INVOICE_KEY, INVOICE_KEY[:-1] + "1"]
@@ -430,7 +411,7 @@ def run_forwarder(event: dict[str, Any]) -> dict[str, Any]:
 
 def test_the_sam_local_forwarder_accepts_the_sample_and_shows_the_requests(aws, monkeypatch):
     sam_local_forwarder_environment(monkeypatch)
-    event = json.loads((FORWARDER_EVENTS / "stripe-invoice.paid.json").read_text("utf-8"))
+    event = vehicle_forwarder_event()
 
     response = run_forwarder(event)
 
@@ -443,7 +424,7 @@ def test_the_sam_local_forwarder_accepts_the_sample_and_shows_the_requests(aws, 
 
 def test_the_sam_local_forwarder_refuses_a_record_that_was_altered(aws, monkeypatch):
     sam_local_forwarder_environment(monkeypatch)
-    event = json.loads((FORWARDER_EVENTS / "stripe-invoice.paid.json").read_text("utf-8"))
+    event = vehicle_forwarder_event()
     altered = event["Records"][0]["body"].replace("user_8842", "user_0000")
     event = make_sqs_event([altered, event["Records"][1]["body"]])
 

@@ -318,6 +318,8 @@ def test_outputs_are_the_contracts():
         "ForwardQueueArn",
         "ForwardDLQUrl",
         "ForwardDLQArn",
+        "IdempotencyWindowSeconds",
+        "DashboardUrl",
     }
 
 
@@ -392,3 +394,167 @@ def test_settings_without_a_safe_default_are_declared_in_the_template():
     assert both | {settings_module.IDEMPOTENCY_WINDOW_S} <= declared("IngestFunction")
     assert both | forwarding <= declared("ForwarderFunction")
     assert not forwarding & declared("IngestFunction")  # ingest no longer talks to Userpilot
+
+
+# --- the dashboard ----------------------------------------------------------------------------
+
+OUR_NAMESPACE = GLOBAL_VARIABLES["POWERTOOLS_METRICS_NAMESPACE"]
+SERVICE = GLOBAL_VARIABLES["POWERTOOLS_SERVICE_NAME"]
+
+
+def dashboard_body() -> dict[str, Any]:
+    """The dashboard's JSON with every ${...} of its !Sub resolved to a stand-in; each name a
+    ${...} uses must be a resource (or resource attribute) or a pseudo parameter."""
+    import re
+
+    (dashboard,) = [r for r in RESOURCES.values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    body = dashboard["Properties"]["DashboardBody"]["Fn::Sub"]
+    for name in re.findall(r"\$\{([^}!]+)\}", body):
+        assert name.startswith("AWS::") or name.split(".")[0] in RESOURCES, name
+    document: dict[str, Any] = json.loads(re.sub(r"\$\{([^}!]+)\}", r"<\1>", body))
+    return document
+
+
+def metric_names(node: ast.AST) -> tuple[set[str], set[str]]:
+    """(names counted per source, names counted with a reason) that one AST node publishes."""
+    plain: set[str] = set()
+    with_reason: set[str] = set()
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+        if node.func.attr == "count" and len(node.args) == 2 and args:
+            plain.add(args[-1])
+        if node.func.attr == "_single" and args:
+            with_reason.add(args[0])
+    counts = isinstance(node, ast.Subscript | ast.AnnAssign)
+    target = getattr(node, "value" if isinstance(node, ast.Subscript) else "target", None)
+    if counts and isinstance(target, ast.Attribute) and target.attr == "_counts":
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+            plain.add(node.slice.value)
+        if isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Dict):
+            plain |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    return plain, with_reason
+
+
+def emitted_metrics() -> dict[str, set[frozenset[str]]]:
+    """Every metric name the handlers publish, read from the code (``count(source, NAME)`` in
+    the forwarder; ``_counts[NAME]``, the ``_counts`` literal and ``_single(NAME, reason)`` in
+    observability), with the dimension sets emit_counts and the ingest blob really print."""
+    import contextlib
+    import io
+
+    from webhook_to_track import observability
+
+    plain: set[str] = set()
+    with_reason: set[str] = set()
+    for module in ("observability.py", "queue/consumer.py"):
+        tree = ast.parse((ROOT / "src" / "webhook_to_track" / module).read_text("utf-8"))
+        for node in ast.walk(tree):
+            names, reasons = metric_names(node)
+            plain |= names
+            with_reason |= reasons
+
+    def printed(emit: Any) -> set[frozenset[str]]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            emit()
+        (blob,) = [json.loads(line) for line in out.getvalue().splitlines() if '"_aws"' in line]
+        (directive,) = blob["_aws"]["CloudWatchMetrics"]
+        assert directive["Namespace"] == OUR_NAMESPACE
+        return {frozenset(dimensions) for dimensions in directive["Dimensions"]}
+
+    def ingest_blob() -> None:
+        observation = observability.Observation("request-id")
+        observation.identify("stripe")
+        observation.finished(202, {"status": "accepted", "queued": [], "rejected": []})
+        observability.metrics.flush_metrics()
+
+    per_source = printed(lambda: observability.emit_counts({"Forwarded": 1}, source="stripe"))
+    assert printed(ingest_blob) == per_source
+    by_reason = printed(
+        lambda: observability.emit_counts({"Rejected": 1}, source="stripe", reason="x")
+    )
+    assert per_source == {frozenset({"service", "source"}), frozenset({"service"})}
+    assert plain >= {"Received", "Accepted", "Forwarded", "CallParked", "Deferred429"}
+    assert with_reason == {"Rejected", "ShadowRejected"}
+    return {
+        **dict.fromkeys(plain, per_source),
+        **dict.fromkeys(with_reason, by_reason),
+    }
+
+
+def dashboard_metrics() -> list[tuple[str, str, frozenset[str], dict[str, str]]]:
+    """(namespace, metric, dimension names, dimension values) of every metric the dashboard
+    graphs: plain metric arrays and the metrics SEARCH expressions select."""
+    import re
+
+    found: list[tuple[str, str, frozenset[str], dict[str, str]]] = []
+    for widget in dashboard_body()["widgets"]:
+        for metric in widget.get("properties", {}).get("metrics", []):
+            parts = [part for part in metric if not isinstance(part, dict)]
+            for options in (part for part in metric if isinstance(part, dict)):
+                expression = options.get("expression", "")
+                for schema, names in re.findall(r"SEARCH\('\{([^}]*)\} ([^']*)'", expression):
+                    namespace, *dimensions = schema.split(",")
+                    for name in re.findall(r'MetricName="(\w+)"', names):
+                        found.append((namespace, name, frozenset(dimensions), {}))
+            if parts:
+                namespace, name, *pairs = parts
+                values = dict(zip(pairs[::2], pairs[1::2], strict=True))
+                found.append((namespace, name, frozenset(values), values))
+    return found
+
+
+def test_dashboard_graphs_only_metrics_the_code_emits_with_their_dimensions():
+    emitted = emitted_metrics()
+    ours = [m for m in dashboard_metrics() if m[0] == OUR_NAMESPACE]
+    assert len(ours) >= 20
+    for _, name, dimensions, values in ours:
+        assert name in emitted, name
+        assert dimensions in emitted[name], (name, sorted(dimensions))
+        if "service" in values:
+            assert values["service"] == SERVICE, name
+    shown = {name for _, name, _, _ in ours}
+    # Every ingest outcome and every forwarder outcome is on it.
+    assert shown >= {"Received", "Accepted", "Ignored", "Duplicate", "Rejected", "QueueFailed"}
+    assert shown >= {"Forwarded", "ForwardRetried", "CallParked", "ForwardAmbiguous", "Deferred429"}
+    per_source = {name for _, name, dimensions, _ in ours if "source" in dimensions}
+    assert per_source >= {"Accepted", "Rejected", "Forwarded", "CallParked"}
+
+
+def test_dashboard_watches_both_queues_and_both_functions():
+    aws = {
+        (namespace, name, json.dumps(values)) for namespace, name, _, values in dashboard_metrics()
+    }
+    for queue in ("ForwardQueue", "ForwardDLQ"):
+        for name in ("ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"):
+            values = json.dumps({"QueueName": f"<{queue}.QueueName>"})
+            assert ("AWS/SQS", name, values) in aws, (queue, name)
+    for function_id in HANDLERS:
+        for name in ("Errors", "Throttles", "Duration"):
+            assert ("AWS/Lambda", name, json.dumps({"FunctionName": f"<{function_id}>"})) in aws
+
+
+def test_dashboard_log_queries_read_the_ingest_log_for_messages_the_code_logs():
+    import re
+
+    source = "\n".join(
+        path.read_text("utf-8") for path in (ROOT / "src" / "webhook_to_track").rglob("*.py")
+    )
+    queries = [
+        widget["properties"]["query"]
+        for widget in dashboard_body()["widgets"]
+        if widget["type"] == "log"
+    ]
+    assert any("SOURCE '<IngestFunctionLogGroup>'" in query for query in queries)
+    assert any("delivery refused" in query and "call rejected" in query for query in queries)
+    for query in queries:
+        for message in re.findall(r'"([^"]+)"', query):
+            assert f'"{message}"' in source, message
+        for pattern in re.findall(r"message like /([^/]+)/", query):
+            assert re.search(rf'logger\.\w+\(\s*"[^"]*{pattern}', source), pattern
+
+
+def test_dashboard_url_is_an_output():
+    url = TEMPLATE["Outputs"]["DashboardUrl"]["Value"]["Fn::Sub"]
+    assert "#dashboards:name=${Dashboard}" in url
+    assert "region=${AWS::Region}" in url

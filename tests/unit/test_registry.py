@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.factories import VEHICLE_SOURCES
 from webhook_to_track.errors import ConfigurationError, UnknownSourceError
 from webhook_to_track.registry import get_registry, load_registry
 from webhook_to_track.signatures import StripeVerifier
@@ -29,7 +30,10 @@ def test_shipped_sources_compile():
     assert sorted(registry.sources) == sorted(
         name.removesuffix(".json") for name in shipped_files()
     )
-    stripe = registry.get("stripe")
+
+
+def test_a_source_gets_its_presets_options_and_verifier():
+    stripe = load_registry(VEHICLE_SOURCES).get("stripe")  # the tests' copy: shipped may go
     assert stripe.preset.name == "stripe"
     assert stripe.options == {"tolerance_s": 300}
     assert isinstance(stripe.verifier(["whsec_x"]), StripeVerifier)
@@ -104,7 +108,9 @@ def test_broken_files_stop_the_registry_with_every_problem(tmp_path, document, p
         load_registry(tmp_path)
 
     assert any(item.startswith(problem) for item in caught.value.problems), caught.value.problems
-    assert any(item.startswith("b.json: /rules/0/match") for item in caught.value.problems)
+    assert any(
+        item.startswith('b.json: rule "x" (/rules/0/match)') for item in caught.value.problems
+    )
 
 
 def test_file_name_must_be_a_valid_source_name(tmp_path):

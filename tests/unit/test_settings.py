@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from webhook_to_track.errors import ConfigurationError
-from webhook_to_track.settings import Settings
+from webhook_to_track.settings import LOCAL_ONLY, Settings
 from webhook_to_track.userpilot.policy import ForwardPolicy
 
 BASE = {"IDEMPOTENCY_TABLE": "t", "SECRETS_NAME": "arn:aws:secretsmanager:x"}
@@ -152,3 +152,19 @@ def test_secrets_json_is_allowed_under_sam_local():
 
 def test_sources_dir():
     assert Settings.from_env({**BASE, "SOURCES_DIR": "/x"}).sources_dir == Path("/x")
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_ONLY))
+def test_every_local_only_variable_is_refused_in_a_deployed_lambda(name):
+    deployed = {**BASE, "FORWARD_QUEUE_URL": "q", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13"}
+    Settings.from_env(deployed)  # control: without it, the same environment parses
+
+    with pytest.raises(ConfigurationError, match=f"{name} is for local runs only"):
+        Settings.from_env({**deployed, name: "1"})
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_ONLY))
+def test_local_only_variables_are_allowed_under_sam_local(name):
+    sam_local = {**BASE, "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13", "AWS_SAM_LOCAL": "true"}
+
+    Settings.from_env({**sam_local, name: "1"})

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from webhook_to_track.errors import ConfigurationError, UnknownSourceError
 from webhook_to_track.local.events import make_apigw_event, sample_headers
 from webhook_to_track.registry import Registry, Source, load_registry
 from webhook_to_track.signing_keys import SecretsDocument, parse_secrets_document
+
+T = TypeVar("T")
 
 
 class CommandError(Exception):
@@ -39,32 +41,72 @@ def source_named(registry: Registry, name: str) -> Source:
         raise CommandError(f"unknown source {name!r} (configured: {known})") from None
 
 
+_SECRETS_HINT = "events/local-secrets.json (or the --secrets-file given)"
+
+
+def secrets_file_of(args: argparse.Namespace) -> Path:
+    """The readable local secrets file (--secrets-file, default events/local-secrets.json)."""
+    from webhook_to_track.local.secrets import LOCAL_SECRETS_FILE
+
+    return Path(getattr(args, "secrets_file", None) or LOCAL_SECRETS_FILE)
+
+
+def local_secrets_json(args: argparse.Namespace) -> str:
+    """The readable local secrets file as the one-line SECRETS_JSON the functions read."""
+    from webhook_to_track.local.secrets import LocalSecretsError, read_local_secrets, secrets_json
+
+    try:
+        return secrets_json(read_local_secrets(secrets_file_of(args)))
+    except LocalSecretsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def sync_env_secrets(args: argparse.Namespace) -> None:
+    """Regenerate env.json's SECRETS_JSON (for sam local invoke) from the readable local
+    secrets file when they differ, and say so."""
+    from webhook_to_track.local.secrets import LocalSecretsError, sync_env_json
+
+    try:
+        if sync_env_json(secrets_file_of(args), Path(args.env_file)):
+            print(f"updated {args.env_file}: SECRETS_JSON from {secrets_file_of(args)}")
+    except LocalSecretsError as exc:
+        raise CommandError(str(exc)) from None
+    except ValueError as exc:
+        raise CommandError(f"{args.env_file}: not valid JSON ({exc})") from None
+
+
 def local_environment(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]]:
-    """(template, the function environment sam local would build from template + env.json)."""
+    """(template, the function environment sam local would build from template + env.json),
+    with SECRETS_JSON read from the readable local secrets file, which env.json's copy is
+    generated from."""
     from webhook_to_track.local.template import function_environment, load_template
 
     template = load_template(Path(args.template))
     env_json = read_json(Path(args.env_file)) if Path(args.env_file).exists() else {}
-    return template, function_environment(template, env_json)
+    environment = function_environment(template, env_json)
+    environment["SECRETS_JSON"] = local_secrets_json(args)
+    return template, environment
 
 
 def local_secrets(environment: dict[str, str]) -> SecretsDocument:
+    """The secrets document of an environment built by local_environment."""
     raw = environment.get("SECRETS_JSON")
     if not raw:
-        raise CommandError("no SECRETS_JSON in env.json: local test secrets live there")
+        raise CommandError(f"no local test secrets: {_SECRETS_HINT}")
     try:
         return parse_secrets_document(json.loads(raw))
     except (ValueError, ConfigurationError) as exc:
-        raise CommandError(
-            f"SECRETS_JSON in env.json is not a valid secrets document: {exc}"
-        ) from None
+        raise CommandError(f"the local secrets are not a valid secrets document: {exc}") from None
 
 
 def signing_secret(environment: dict[str, str], source: str) -> str:
-    """The source's local test secret (the first one in env.json's SECRETS_JSON)."""
+    """The source's local test secret (its first one in events/local-secrets.json)."""
     secrets = local_secrets(environment).for_source(source)
     if not secrets:
-        raise CommandError(f"env.json has no test secret for {source!r}; pass --secret")
+        raise CommandError(
+            f"no local test secret for {source!r}: add one under sources.{source} in "
+            f"{_SECRETS_HINT}, or pass --secret"
+        )
     return secrets[0]
 
 
@@ -149,3 +191,45 @@ def table(rows: Sequence[Sequence[str]]) -> list[str]:
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def add_location_options(
+    parser: argparse.ArgumentParser, title: str = "where the queues are"
+) -> argparse._ArgumentGroup:
+    """--stack, --samconfig, --config-env, --queue-url, --dlq-url, --endpoint-url and --region,
+    in one group (``dlq``, ``replay`` and ``deliveries`` find the deployed stack or a local
+    stand-in the same way); the group, for a command's own location options."""
+    where = parser.add_argument_group(title)
+    where.add_argument("--stack", help="deployed stack name (default: samconfig.toml's)")
+    where.add_argument("--samconfig", default="samconfig.toml", help="(default: %(default)s)")
+    where.add_argument(
+        "--config-env", default="default", help="samconfig environment (default: %(default)s)"
+    )
+    where.add_argument("--queue-url", help="the forward queue's URL (with --dlq-url: no stack)")
+    where.add_argument("--dlq-url", help="the dead-letter queue's URL")
+    where.add_argument(
+        "--endpoint-url", help="a local AWS stand-in (moto server), e.g. http://127.0.0.1:5000"
+    )
+    where.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    return where
+
+
+def located(args: argparse.Namespace, resolve: Callable[..., T]) -> tuple[Any, T]:
+    """(the Endpoint, what ``resolve`` found) from the location options: ``resolve`` is
+    local.stack's resolve_queues or local.deliveries' resolve_location, given the explicit
+    URLs or table already; it gets the stack, samconfig and a CloudFormation client here."""
+    from webhook_to_track.local.stack import Endpoint, StackError
+
+    if args.limit < 1:
+        raise CommandError("--limit must be at least 1")
+    endpoint = Endpoint(args.region, args.endpoint_url)
+    try:
+        found = resolve(
+            stack=args.stack,
+            cloudformation=lambda: endpoint.client("cloudformation"),
+            samconfig=Path(args.samconfig),
+            config_env=args.config_env,
+        )
+    except StackError as exc:
+        raise CommandError(str(exc)) from None
+    return endpoint, found

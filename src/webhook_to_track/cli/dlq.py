@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Final
 
-from webhook_to_track.cli.common import AwsErrors, CommandError, plural, table
+from webhook_to_track.cli.common import (
+    AwsErrors,
+    CommandError,
+    add_location_options,
+    located,
+    plural,
+    table,
+)
 
 REPLAY_NOTE: Final = (
     "Calls that were already delivered are not sent twice: the forwarder's record on each "
@@ -18,22 +25,11 @@ REPLAY_NOTE: Final = (
 
 def _forward_queues(args: argparse.Namespace) -> tuple[Any, Any]:
     """(an SQS client, the ForwardQueues) from the location options."""
-    from webhook_to_track.local.stack import Endpoint, StackError, resolve_queues
+    from webhook_to_track.local.stack import resolve_queues
 
-    if args.limit < 1:
-        raise CommandError("--limit must be at least 1")
-    endpoint = Endpoint(args.region, args.endpoint_url)
-    try:
-        queues = resolve_queues(
-            queue_url=args.queue_url,
-            dlq_url=args.dlq_url,
-            stack=args.stack,
-            cloudformation=lambda: endpoint.client("cloudformation"),
-            samconfig=Path(args.samconfig),
-            config_env=args.config_env,
-        )
-    except StackError as exc:
-        raise CommandError(str(exc)) from None
+    endpoint, queues = located(
+        args, functools.partial(resolve_queues, queue_url=args.queue_url, dlq_url=args.dlq_url)
+    )
     return endpoint.client("sqs"), queues
 
 
@@ -214,18 +210,7 @@ def _print_replay(report: Any, dlq_url: str, queue_url: str) -> None:
 
 def _location_options() -> argparse.ArgumentParser:
     location = argparse.ArgumentParser(add_help=False)
-    where = location.add_argument_group("where the queues are")
-    where.add_argument("--stack", help="deployed stack name (default: samconfig.toml's)")
-    where.add_argument("--samconfig", default="samconfig.toml", help="(default: %(default)s)")
-    where.add_argument(
-        "--config-env", default="default", help="samconfig environment (default: %(default)s)"
-    )
-    where.add_argument("--queue-url", help="the forward queue's URL (with --dlq-url: no stack)")
-    where.add_argument("--dlq-url", help="the dead-letter queue's URL")
-    where.add_argument(
-        "--endpoint-url", help="a local SQS/CloudFormation stand-in, e.g. http://127.0.0.1:5000"
-    )
-    where.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    add_location_options(location)
     location.add_argument(
         "--limit", type=int, default=1000, help="read at most this many (default: %(default)s)"
     )

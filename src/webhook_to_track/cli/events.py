@@ -1,4 +1,5 @@
-"""``events``: every sample payload under events/payloads/ re-signed into events/."""
+"""``events``: every sample payload under events/payloads/ signed into events/, rewriting only
+the samples that changed; samples whose payload is gone are removed."""
 
 from __future__ import annotations
 
@@ -14,53 +15,136 @@ from webhook_to_track.cli.common import (
     registry_of,
     signed_event,
     signing_secret,
-    source_named,
+    sync_env_secrets,
 )
-from webhook_to_track.local.events import is_sample_payload
-from webhook_to_track.registry import Registry
+from webhook_to_track.errors import SignatureError
+from webhook_to_track.local.events import (
+    SampleChanges,
+    event_body,
+    is_sample_payload,
+    same_event,
+    signed_at,
+    write_json_if_changed,
+)
+from webhook_to_track.registry import Registry, Source
+from webhook_to_track.settings import NO_TIMESTAMP_LIMIT
 
 BAD_SIGNING_KEY: Final = "whsec_not_the_configured_secret"
 BAD_SIGNATURE_EVENT: Final = "bad-signature.json"
-
-
-def _write_event(path: Path, event: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", "utf-8")
+NOT_SOURCES: Final = frozenset({"payloads", "forwarder"})
+"""folders of events/ that hold no source's samples"""
 
 
 def command_events(args: argparse.Namespace) -> int:
-    """Re-sign every payload under events/payloads/<source>/ into events/<source>/."""
+    """Sign every payload under events/payloads/<source>/ into events/<source>/, keeping the
+    samples that are still right (unless --all)."""
     registry = registry_of(args)
     _, environment = local_environment(args)
+    sync_env_secrets(args)  # env.json's SECRETS_JSON, generated from events/local-secrets.json
     events_dir = Path(args.events_dir)
     now = int(time.time())
-    written = 0
+    changes = SampleChanges()
+    skipped: set[str] = set()
     for payload_dir in sorted(p for p in (events_dir / "payloads").iterdir() if p.is_dir()):
-        source = source_named(registry, payload_dir.name)
+        source = registry.sources.get(payload_dir.name)
+        if source is None:  # its source file was deleted: its samples are left as they are
+            print(f"skipped {payload_dir}/: no source named {payload_dir.name!r}")
+            skipped.add(payload_dir.name)
+            continue
         secret = signing_secret(environment, source.name)
-        # Any file: JSON senders' samples are .json, form senders' are .form (raw bodies).
-        payloads = sorted(p for p in payload_dir.iterdir() if is_sample_payload(p))
-        for payload in payloads:
-            event = signed_event(source, *_signed_parts(payload, secret, now))
-            _write_event(events_dir / source.name / f"{payload.stem}.json", event)
-            written += 1
-        if payloads:  # the same first payload, signed with a secret nobody configured: a 401
-            event = signed_event(source, *_signed_parts(payloads[0], BAD_SIGNING_KEY, now))
-            _write_event(events_dir / source.name / BAD_SIGNATURE_EVENT, event)
-            written += 1
-    print(
-        f"wrote {written} signed events under {events_dir}/ (valid for {_tolerance_note(registry)})"
-    )
+        for path, payload, key in _samples(events_dir, source, payload_dir, secret):
+            body, extra = read_payload(payload)
+            if not args.all and _still_right(path, source, (body, extra), key, secret):
+                changes.unchanged.append(path)
+            else:
+                write_json_if_changed(path, signed_event(source, body, key, now, extra), changes)
+    _remove_orphans(events_dir, skipped, changes)
     from webhook_to_track.local.events import write_forwarder_samples
 
-    for path in write_forwarder_samples(events_dir, registry):
-        print(f"wrote {path} (SQS event for sam local invoke ForwarderFunction)")
+    write_forwarder_samples(events_dir, registry, changes)
+    _report(events_dir, registry, changes)
     return 0
 
 
-def _signed_parts(payload: Path, secret: str, now: int) -> tuple[bytes, str, int, dict[str, str]]:
-    body, extra = read_payload(payload)
-    return body, secret, now, extra
+def _samples(
+    events_dir: Path, source: Source, payload_dir: Path, secret: str
+) -> list[tuple[Path, Path, str]]:
+    """(sample event file, its payload, the key it is signed with) of one source."""
+    # Any file: JSON senders' samples are .json, form senders' are .form (raw bodies).
+    payloads = sorted(p for p in payload_dir.iterdir() if is_sample_payload(p))
+    samples = [(events_dir / source.name / f"{p.stem}.json", p, secret) for p in payloads]
+    if payloads:  # the same first payload, signed with a secret nobody configured: a 401
+        samples.append(
+            (events_dir / source.name / BAD_SIGNATURE_EVENT, payloads[0], BAD_SIGNING_KEY)
+        )
+    return samples
+
+
+def _still_right(
+    path: Path, source: Source, payload: tuple[bytes, dict[str, str]], key: str, secret: str
+) -> bool:
+    """Whether the sample on file is what this command would write but for its time: the
+    payload's exact bytes, the same event and headers apart from the signature, and a
+    signature that the current local secret verifies, whatever its age (for the
+    bad-signature sample: the same bad signature)."""
+    existing = _read_event(path)
+    moment = signed_at(existing) if existing is not None else None
+    if existing is None or moment is None:
+        return False
+    body, extra = payload
+    expected = signed_event(source, body, key, moment, extra)
+    signature = source.sign(body, key, moment)
+    if event_body(existing) != body or not same_event(existing, expected, signature):
+        return False
+    headers = existing["headers"]
+    if key != secret:
+        return all(headers.get(name) == value for name, value in signature.items())
+    try:
+        source.verifier([secret], NO_TIMESTAMP_LIMIT).verify(body, headers)
+    except SignatureError:
+        return False
+    return True
+
+
+def _read_event(path: Path) -> dict[str, Any] | None:
+    try:
+        event = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(event, dict) or not isinstance(event.get("headers"), dict):
+        return None
+    return event
+
+
+def _remove_orphans(events_dir: Path, skipped: set[str], changes: SampleChanges) -> None:
+    """Remove each sample event whose payload is gone (an empty folder with it)."""
+    kept = set(changes.unchanged) | set(changes.rewritten)
+    folders = (p for p in events_dir.iterdir() if p.is_dir() and p.name not in NOT_SOURCES)
+    for folder in sorted(f for f in folders if f.name not in skipped):
+        for path in sorted(folder.glob("*.json")):
+            event = _read_event(path)
+            made_here = event is not None and event.get("pathParameters") == {"source": folder.name}
+            if path not in kept and made_here:  # a file of another kind is not ours to remove
+                path.unlink()
+                changes.removed.append(path)
+        if not any(folder.iterdir()):
+            folder.rmdir()
+
+
+def _report(events_dir: Path, registry: Registry, changes: SampleChanges) -> None:
+    for path in changes.rewritten:
+        print(f"rewrote {path}")
+    for path in changes.removed:
+        print(f"removed {path} (its payload under {events_dir}/payloads/ is gone)")
+    print(
+        f"{events_dir}/: {len(changes.rewritten)} rewritten, {len(changes.unchanged)} unchanged,"
+        f" {len(changes.removed)} removed"
+    )
+    if changes.rewritten:
+        print(
+            f"The rewritten samples are valid for {_tolerance_note(registry)}; sam local and"
+            " invoke take older ones too, as env.json sets LOCAL_SIGNATURE_TOLERANCE_SECONDS=off."
+        )
 
 
 def _tolerance_note(registry: Registry) -> str:
@@ -78,7 +162,12 @@ def _tolerance_note(registry: Registry) -> str:
 
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     events = commands.add_parser(
-        "events", parents=[common], help="re-sign events/payloads/* into events/"
+        "events",
+        parents=[common],
+        help="sign events/payloads/* into events/, rewriting only the samples that changed",
     )
     events.add_argument("--events-dir", default="events")
+    events.add_argument(
+        "--all", action="store_true", help="re-sign every sample now, changed or not"
+    )
     events.set_defaults(run=command_events)

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from webhook_to_track.cli.common import (
     CommandError,
@@ -21,6 +21,7 @@ from webhook_to_track.cli.common import (
 )
 from webhook_to_track.local.events import event_body
 from webhook_to_track.local.runtime import Drained
+from webhook_to_track.local.staleness import print_stale_sample_hint
 from webhook_to_track.registry import Registry
 from webhook_to_track.request import parse_request
 
@@ -36,24 +37,27 @@ def _refresh(
 
 
 def _run_locally(
-    event: dict[str, Any], environment: dict[str, str], template: dict[str, Any]
+    event: dict[str, Any], environment: dict[str, str], template: dict[str, Any], verbose: bool
 ) -> tuple[dict[str, Any], Drained]:
     from webhook_to_track.local.runtime import local_runtime
     from webhook_to_track.local.template import function_timeout
 
-    with local_runtime(template, environment, function_timeout(template)) as runtime:
+    timeout = function_timeout(template)
+    with local_runtime(template, environment, timeout, verbose=verbose) as runtime:
         response = runtime.ingest(event)
         return response, runtime.drain()
 
 
-def _print_request(request: dict[str, Any], number: int, total: int, sent: bool) -> None:
+def print_request(
+    request: dict[str, Any], number: int, total: int, sent: bool, out: IO[str] | None = None
+) -> None:
+    """One Userpilot request as sent over the wire (the key is already redacted)."""
     note = "sent" if sent else "dry run: not sent"
-    print(f"\nUserpilot request {number} of {total} ({note})")
-    print(f"{request['method']} {request['url']}")
-    for name, value in request["headers"].items():
-        print(f"{name}: {value}")
-    print()
-    print(json.dumps(request["body"], indent=2, ensure_ascii=False))
+    lines = [f"\nUserpilot request {number} of {total} ({note})"]
+    lines.append(f"{request['method']} {request['url']}")
+    lines += [f"{name}: {value}" for name, value in request["headers"].items()]
+    lines += ["", json.dumps(request["body"], indent=2, ensure_ascii=False)]
+    print("\n".join(lines), file=out or sys.stdout, flush=True)
 
 
 def _print_run(response: dict[str, Any], drained: Drained, sent: bool) -> None:
@@ -66,7 +70,7 @@ def _print_run(response: dict[str, Any], drained: Drained, sent: bool) -> None:
     for message in queued:
         print(f"  {message['key']}  {message['kind']}  sha256 {message['body_sha256'][:12]}")
     for number, request in enumerate(drained.requests, start=1):
-        _print_request(request, number, len(drained.requests), sent)
+        print_request(request, number, len(drained.requests), sent)
     if drained.failed:
         print(f"\n{drained.failed} call(s) were not delivered and stay queued; see the log.")
     if not drained.requests and 200 <= response["statusCode"] < 300:
@@ -89,7 +93,7 @@ def command_invoke(args: argparse.Namespace) -> int:
     if args.sources_dir:
         environment["SOURCES_DIR"] = args.sources_dir
     environment.update(pair(item, "--env") for item in args.env)
-    response, drained = _run_locally(event, environment, template)
+    response, drained = _run_locally(event, environment, template, args.verbose)
     if args.json:
         body = json.loads(response.get("body") or "{}")
         shown = {
@@ -102,6 +106,8 @@ def command_invoke(args: argparse.Namespace) -> int:
         print(json.dumps(shown, indent=2, ensure_ascii=False))
     else:
         _print_run(response, drained, args.send)
+    if not args.fresh:  # a sample too old for its source: say how to refresh it
+        print_stale_sample_hint(event, response, environment, lambda: registry_of(args))
     ok = 200 <= int(response["statusCode"]) < 300 and not drained.failed
     return 0 if ok else 1
 

@@ -12,7 +12,13 @@ from webhook_to_track.cli.common import pair, registry_of, source_named, sources
 def command_rules_check(args: argparse.Namespace) -> int:
     from webhook_to_track.local.rules_commands import check
 
-    return check(sources_dir_of(args))
+    samples = (Path(args.events_dir) / "payloads", Path(args.fixtures_dir))
+    code = check(sources_dir_of(args), samples)
+    if code == 0:  # rules no golden file covers: a note, not a failure
+        from webhook_to_track.local.golden import print_golden_note
+
+        print_golden_note(registry_of(args), Path(args.fixtures_dir))
+    return code
 
 
 def command_rules_try(args: argparse.Namespace) -> int:
@@ -33,7 +39,19 @@ def command_rules_events(args: argparse.Namespace) -> int:
 def register(commands: Any, common: argparse.ArgumentParser) -> None:
     rules = commands.add_parser("rules", help="check source files, try a payload, list event names")
     checks = rules.add_subparsers(dest="rules_command", required=True)
-    check = checks.add_parser("check", parents=[common], help="every problem of every source file")
+    check = checks.add_parser(
+        "check",
+        parents=[common],
+        help="every problem of every source file; a warning per path no sample payload has",
+    )
+    check.add_argument(
+        "--events-dir", default="events", help="samples in <dir>/payloads/ (default: %(default)s)"
+    )
+    check.add_argument(
+        "--fixtures-dir",
+        default="tests/fixtures",
+        help="more samples, <dir>/<source>/*.input.* (default: %(default)s)",
+    )
     check.set_defaults(run=command_rules_check)
     trial = checks.add_parser("try", parents=[common], help="the events a payload file yields")
     trial.add_argument("source")

@@ -17,11 +17,12 @@ from webhook_to_track.cli.common import (
     signing_secret,
     source_named,
 )
+from webhook_to_track.local.server import local_url
 from webhook_to_track.registry import Source
 
 
 def _curl(source: Source, body_file: Path, headers: dict[str, str], url: str) -> str:
-    parts = ["curl", "-sS", "-X", "POST", url]
+    parts = ["curl", "-sS", "-i", "-X", "POST", url]
     for name, value in headers.items():
         parts += ["-H", f"{name}: {value}"]
     parts += ["--data-binary", f"@{body_file}"]
@@ -40,11 +41,8 @@ def command_sign(args: argparse.Namespace) -> int:
             **extra,
             **source.sign(body, secret, timestamp),
         }
-        url = (
-            args.url
-            or source.options.get("url")  # senders that sign the URL: the one they call
-            or f"https://YOUR-API-ID.execute-api.REGION.amazonaws.com/webhooks/{source.name}"
-        )
+        # Senders that sign their URL are signed for the source file's url wherever we post.
+        url = args.url or local_url(source.name)
         print(_curl(source, Path(args.payload), headers, url))
     else:
         event = signed_event(source, body, secret, timestamp, extra)
@@ -57,9 +55,21 @@ def register(commands: Any, common: argparse.ArgumentParser) -> None:
     sign.add_argument("source")
     sign.add_argument("payload", help="the raw body file, sent byte for byte")
     sign.add_argument(
-        "--secret", help="signing secret (default: the source's test secret in env.json)"
+        "--secret",
+        help="signing secret (default: the source's in events/local-secrets.json)",
     )
     sign.add_argument("--timestamp", type=int, help="unix seconds (default: now)")
-    sign.add_argument("--format", choices=("event", "curl"), default="event")
-    sign.add_argument("--url", help="for --format curl: the webhook URL")
+    sign.add_argument(
+        "--format",
+        choices=("event", "curl"),
+        default="event",
+        help="an API Gateway event (for invoke, sam local invoke) or a curl command (for serve)",
+    )
+    sign.add_argument(
+        "--url",
+        help="for --format curl: where to post (default: serve's "
+        "http://127.0.0.1:3000/webhooks/SOURCE); give your deployed "
+        "https://<api-id>.execute-api.<region>.amazonaws.com/webhooks/SOURCE to post there. "
+        "Senders that sign their URL are signed for the url in the source file either way",
+    )
     sign.set_defaults(run=command_sign)

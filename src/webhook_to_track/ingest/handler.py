@@ -31,7 +31,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         source = get_registry(settings.sources_dir).get(request.source)
         observation.identify(source.name)
         secrets = load_secrets(settings)
-        observation.shadowed(verify(request, source, secrets))
+        observation.shadowed(verify(request, source, secrets, settings.signature_tolerance_s))
         delivery = open_delivery(request, source)
         observation.delivery(delivery.key.delivery_id)
         reply = handshake_reply(request, source, delivery)

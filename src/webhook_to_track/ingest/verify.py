@@ -9,9 +9,13 @@ from webhook_to_track.signing_keys import SecretsDocument
 
 
 def verify(
-    request: WebhookRequest, source: Source, secrets: SecretsDocument
+    request: WebhookRequest,
+    source: Source,
+    secrets: SecretsDocument,
+    tolerance_s: int | None = None,
 ) -> SignatureError | None:
-    """Check the delivery's signature with the source's current secrets.
+    """Check the delivery's signature with the source's current secrets (and its timestamp
+    against ``tolerance_s`` when given: the local override, else the source's own).
 
     Returns:
         None when authentic; in shadow mode, the failure, which the caller logs and counts
@@ -21,7 +25,8 @@ def verify(
         SignatureError: the delivery is not authentic (or no secret is configured).
     """
     try:
-        source.verifier(secrets.for_source(source.name)).verify(request.body, request.headers)
+        verifier = source.verifier(secrets.for_source(source.name), tolerance_s)
+        verifier.verify(request.body, request.headers)
     except SignatureError as error:
         if not source.shadow:
             raise

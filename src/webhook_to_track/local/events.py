@@ -7,7 +7,8 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,6 +99,55 @@ def event_body(event: Mapping[str, Any]) -> bytes:
     if event.get("isBase64Encoded"):
         return base64.b64decode(body)
     return str(body).encode("utf-8")
+
+
+def signed_at(event: Mapping[str, Any]) -> int | None:
+    """The Unix second a sample event was made (and signed) at, from its timeEpoch."""
+    epoch = (event.get("requestContext") or {}).get("timeEpoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch <= 0:
+        return None
+    return epoch // 1000
+
+
+PER_WRITE_HEADERS = frozenset({"x-amzn-trace-id"})
+"""Headers make_apigw_event draws anew for every event, like requestContext.requestId."""
+
+
+def same_event(a: Mapping[str, Any], b: Mapping[str, Any], signature: Iterable[str]) -> bool:
+    """Whether two events are the same but for their ``signature`` headers and the ids drawn
+    anew for every event (trace id, request id)."""
+    left_out = set(signature) | PER_WRITE_HEADERS
+
+    def comparable(event: Mapping[str, Any]) -> dict[str, Any]:
+        headers = event.get("headers")
+        context = event.get("requestContext")
+        return {
+            **event,
+            "headers": {k: v for k, v in (headers or {}).items() if k not in left_out},
+            "requestContext": {k: v for k, v in (context or {}).items() if k != "requestId"},
+        }
+
+    return comparable(a) == comparable(b)
+
+
+@dataclass(slots=True)
+class SampleChanges:
+    """What refreshing the sample events did, file by file."""
+
+    rewritten: list[Path] = field(default_factory=list)
+    unchanged: list[Path] = field(default_factory=list)
+    removed: list[Path] = field(default_factory=list)
+
+
+def write_json_if_changed(path: Path, document: Any, changes: SampleChanges) -> None:
+    """Write ``document`` (indented, as the samples are) unless the file already holds it."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if path.exists() and path.read_text("utf-8") == text:
+        changes.unchanged.append(path)
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, "utf-8")
+    changes.rewritten.append(path)
 
 
 HEADERS_SUFFIX = ".headers.json"
@@ -222,14 +272,30 @@ def forwarder_event(
     return make_sqs_event(bodies, sent_at=None if moment is None else moment.timestamp())
 
 
-def write_forwarder_samples(events_dir: Path, registry: Registry) -> list[Path]:
-    """Write every FORWARDER_SAMPLES file under ``<events_dir>/forwarder/``; the paths."""
-    written = []
+def forwarder_samples(events_dir: Path, registry: Registry) -> dict[str, tuple[str, Path]]:
+    """The FORWARDER_SAMPLES whose source and payload are present: file -> (source, payload)."""
+    present = {}
     for name, (source_name, payload_name) in sorted(FORWARDER_SAMPLES.items()):
         payload = events_dir / "payloads" / source_name / payload_name
+        if source_name in registry.sources and payload.exists():  # else that source was removed
+            present[name] = (source_name, payload)
+    return present
+
+
+def write_forwarder_samples(
+    events_dir: Path, registry: Registry, changes: SampleChanges | None = None
+) -> SampleChanges:
+    """Write each FORWARDER_SAMPLES file (of the sources present) under
+    ``<events_dir>/forwarder/`` whose content changed; remove one whose source or payload
+    is gone."""
+    changes = SampleChanges() if changes is None else changes
+    present = forwarder_samples(events_dir, registry)
+    for name in sorted(FORWARDER_SAMPLES):
         path = events_dir / "forwarder" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        event = forwarder_event(registry, source_name, payload)
-        path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", "utf-8")
-        written.append(path)
-    return written
+        if name in present:
+            source_name, payload = present[name]
+            write_json_if_changed(path, forwarder_event(registry, source_name, payload), changes)
+        elif path.exists():
+            path.unlink()
+            changes.removed.append(path)
+    return changes

@@ -4,15 +4,17 @@ a payload maps to (and why a rule did not match), and list every event name the 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path as FsPath
 from typing import Any
 
 from webhook_to_track.delivery import parse_body
 from webhook_to_track.errors import MalformedBodyError
-from webhook_to_track.local.events import sample_headers
-from webhook_to_track.registry import Registry, source_files
+from webhook_to_track.local.events import is_sample_payload, sample_headers
+from webhook_to_track.registry import Registry, Source, compile_source, source_files
 from webhook_to_track.rules import Problems, event_names
+from webhook_to_track.rules.compiler import label_rules
+from webhook_to_track.rules.coverage import Sample, unread_paths
 from webhook_to_track.rules.match import compile_pattern
 from webhook_to_track.rules.paths import MISSING, PathError, parse_path, request_headers
 from webhook_to_track.sources.check import check_source_document
@@ -29,22 +31,70 @@ def _documents(sources_dir: FsPath | None) -> list[tuple[str, Any]]:
     return documents
 
 
-def check(sources_dir: FsPath | None) -> int:
-    """Print every problem of every source file; 0 when all would load."""
+SAMPLE_DIRS = (FsPath("events") / "payloads", FsPath("tests") / "fixtures")
+"""Where a source's sample payloads are, from the repository root: events/payloads/<source>/*
+and tests/fixtures/<source>/*.input.*"""
+
+
+def sample_files(name: str, sample_dirs: Sequence[FsPath] = SAMPLE_DIRS) -> list[FsPath]:
+    """Every sample payload file of source ``name`` (headers sidecars and golden files aside)."""
+    payloads, fixtures = sample_dirs
+    found = sorted(p for p in (payloads / name).glob("*") if is_sample_payload(p))
+    found += sorted(p for p in (fixtures / name).glob("*.input.*") if is_sample_payload(p))
+    return found
+
+
+def _samples(source: Source, sample_dirs: Sequence[FsPath]) -> list[Sample]:
+    """The source's samples as its rules see them; a sample that does not parse is left out
+    (the golden tests report it)."""
+    samples = []
+    for file in sample_files(source.name, sample_dirs):
+        try:
+            payload = parse_body(file.read_bytes(), source.preset.body_format)
+            samples.append(Sample(payload, sample_headers(file)))
+        except (MalformedBodyError, ValueError):
+            continue
+    return samples
+
+
+def path_warnings(
+    name: str, document: Any, sample_dirs: Sequence[FsPath] = SAMPLE_DIRS
+) -> list[str]:
+    """A warning line per value path of a clean source document that none of the samples its
+    rule matches has a value at (nothing when the source has no samples)."""
+    source = compile_source(name, document, f"{name}.json", Problems(f"{name}.json"))
+    samples = _samples(source, sample_dirs) if source is not None else []
+    if source is None or not samples:
+        return []
+    lines = Problems(f"{name}.json")
+    label_rules(document, lines)
+    for unread in unread_paths(source.rules, samples):
+        lines.add(unread.where, unread.message())
+    return lines.items
+
+
+def check(sources_dir: FsPath | None, sample_dirs: Sequence[FsPath] = SAMPLE_DIRS) -> int:
+    """Print every problem of every source file, then a warning per value path that no sample
+    has; 0 when all would load (warnings do not fail the check)."""
     documents = _documents(sources_dir)
     problems: list[str] = []
+    warnings: list[str] = []
     for name, document in documents:
         if isinstance(document, str):
             problems.append(f"{name}.json: /: {document}")
-        else:
-            problems.extend(check_source_document(name, document))
-    for line in problems:
+            continue
+        found = check_source_document(name, document)
+        problems.extend(found)
+        if not found:
+            warnings.extend(path_warnings(name, document, sample_dirs))
+    for line in [*problems, *warnings]:
         print(line)
+    noted = f", {len(warnings)} warning(s)" if warnings else ""
     if problems:
-        print(f"{len(problems)} problem(s) in {len(documents)} source file(s)")
+        print(f"{len(problems)} problem(s){noted} in {len(documents)} source file(s)")
         return 1
     rules = sum(len(d.get("rules", [])) for _, d in documents if isinstance(d, dict))
-    print(f"ok: {len(documents)} source files, {rules} rules")
+    print(f"ok: {len(documents)} source files, {rules} rules{noted}")
     return 0
 
 

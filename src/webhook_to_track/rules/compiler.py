@@ -6,6 +6,7 @@ problem with its JSON pointer, a message and, for unknown names, a "did you mean
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -15,6 +16,7 @@ from webhook_to_track.rules.engine import (
     EventSpec,
     Field,
     Flatten,
+    Read,
     Required,
     Rule,
     RuleSet,
@@ -30,7 +32,7 @@ from webhook_to_track.rules.normalise import (
     compile_policy,
     literal_problem,
 )
-from webhook_to_track.rules.paths import Path, PathError, parse_path
+from webhook_to_track.rules.paths import MISSING, Path, PathError, parse_path
 from webhook_to_track.rules.problems import Problems, did_you_mean, pointer
 from webhook_to_track.rules.values import ValueSpec, compile_value
 
@@ -148,7 +150,7 @@ def _compile_flatten(spec: Any, where: str, item_scope: bool, problems: Problems
     options = _flatten_options(spec, where, problems)
     if options is None:
         return None
-    return Flatten(read=path.read, prefix=spec.get("prefix", ""), options=options)
+    return Flatten(read=path.read, prefix=spec.get("prefix", ""), options=options, path=path)
 
 
 def _compile_flattens(spec: Any, where: str, item_scope: bool, problems: Problems) -> list[Flatten]:
@@ -284,6 +286,27 @@ def _constraints(*patterns: Pattern | None) -> tuple[tuple[Path, tuple[Any, ...]
     return tuple(exact for p in patterns if p is not None for exact in p.exact)
 
 
+def _reads(where: str, value: ValueSpec | None) -> tuple[Read, ...]:
+    """A value's payload paths (headers aside) as one Read; none for a literal, or for a value
+    with a default (it may be missing by design)."""
+    if value is None or value.default is not MISSING:
+        return ()
+    paths = tuple(path for path in value.sources if path.header is None)
+    return (Read(where, paths),) if paths else ()
+
+
+def _event_reads(
+    where: str, event_name: ValueSpec | None, own: dict[str, ValueSpec], flattens: list[Flatten]
+) -> tuple[Read, ...]:
+    reads = [*_reads(pointer(where, "event_name"), event_name)]
+    for key, value in own.items():
+        reads += _reads(pointer(where, "metadata", key), value)
+    for i, flat in enumerate(flattens):
+        if flat.path is not None and flat.path.header is None:
+            reads.append(Read(pointer(where, "flatten", i), (flat.path,)))
+    return tuple(reads)
+
+
 def _compile_event(
     spec: Any, index: int, context: _RuleContext, where: str, problems: Problems
 ) -> EventSpec | None:
@@ -347,6 +370,7 @@ def _compile_event(
         add_id=layout.add_id,
         declared=layout.declared,
         constraints=_constraints(context.match, when),
+        reads=_event_reads(where, event_name, own, flattens),
     )
 
 
@@ -382,6 +406,11 @@ def _compile_defaults(spec: Any, where: str, problems: Problems) -> _FileDefault
         options=policy.options,
         id_key=event_id.key,
         id_spec=event_id.spec,
+        reads=(
+            *(r for k, v in metadata.items() for r in _reads(pointer(where, "metadata", k), v)),
+            *_reads(pointer(where, TIME_KEY), time.spec),
+            *_reads(pointer(where, ID_KEY), event_id.spec),
+        ),
     )
     return _FileDefaults(user_id, metadata, policy, time, event_id, runtime)
 
@@ -425,8 +454,25 @@ def _compile_rule(
     return Rule(id=rule_id, match=match, events=tuple(e for e in compiled if e is not None))
 
 
+def rule_label(rule_id: str) -> str:
+    """How problem lines name a rule: ``rule "invoice-paid"``."""
+    return f"rule {json.dumps(rule_id, ensure_ascii=False)}"
+
+
+def label_rules(document: Any, problems: Problems) -> None:
+    """Name each rule by its id in the problem lines about it; a rule without a usable id keeps
+    its bare pointer, whose index says which one it is."""
+    rules = document.get("rules") if isinstance(document, Mapping) else None
+    for index, rule in enumerate(rules if isinstance(rules, list) else []):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if isinstance(rule_id, str) and 0 < len(rule_id) <= MAX_RULE_ID:
+            problems.label(pointer("/rules", index), rule_label(rule_id))
+
+
 def compile_ruleset(document: Mapping[str, Any], problems: Problems) -> RuleSet:
-    """Compile ``defaults`` and ``rules`` of a source document; problems are recorded."""
+    """Compile ``defaults`` and ``rules`` of a source document; problems are recorded, each
+    rule's named by its id."""
+    label_rules(document, problems)
     defaults = _compile_defaults(document.get("defaults", {}), "/defaults", problems)
     rules = document.get("rules")
     if not isinstance(rules, list):

@@ -89,10 +89,20 @@ class Required:
 
 
 @dataclass(frozen=True, slots=True)
+class Read:
+    """The payload paths a value reads (its fallbacks), and the pointer of that value in the
+    source file: for checks against sample payloads, the engine itself never uses it."""
+
+    where: str
+    paths: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Flatten:
     read: Reader
     prefix: str
     options: FlattenOptions
+    path: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +122,8 @@ class Defaults:
     """the metadata key of the sender's event id (None: not added)"""
     id_spec: ValueSpec | None
     """where the sender's event id is (None: the delivery id)"""
+    reads: tuple[Read, ...] = ()
+    """what the default metadata read (values with a default aside)"""
 
 
 def fill(
@@ -213,6 +225,8 @@ class EventSpec:
     declared: frozenset[str]
     constraints: tuple[tuple[Path, tuple[Any, ...]], ...] = ()
     """exact values the rule's match and this event's when allow (for event-name listing)"""
+    reads: tuple[Read, ...] = ()
+    """what its event_name, metadata and flatten read (values with a default aside)"""
 
     def emit(self, run: _Run) -> None:
         root = run.root

@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Mapping
 from typing import Any, Final
 
-from webhook_to_track.rules.compiler import compile_ruleset
+from webhook_to_track.rules.compiler import compile_ruleset, rule_label
 from webhook_to_track.rules.engine import EventSpec, RuleSet
 from webhook_to_track.rules.normalise import event_name_problem
 from webhook_to_track.rules.paths import MISSING, Path
@@ -113,6 +113,9 @@ def event_names(
     be listed. A document's compile problems are included. Disabled rules emit nothing."""
     if isinstance(source, RuleSet):
         ruleset, problems = source, Problems(source.file or file)
+        for rule in ruleset.rules:  # a document's rules are labelled as it compiles
+            for spec in rule.events:
+                problems.label(spec.where.rsplit("/events/", 1)[0], rule_label(rule.id))
     else:
         problems = Problems(file)
         ruleset = compile_ruleset(source, problems)

@@ -99,14 +99,19 @@ def first_header(headers: Mapping[str, str], names: Sequence[str]) -> tuple[str,
 
 
 def check_timestamp(timestamp: float, now: float, tolerance_s: int) -> None:
-    """Reject timestamps too old *or* too far in the future (replayed or forged)."""
+    """Reject timestamps too old *or* too far in the future (replayed or forged). The error
+    carries ``age_s`` (negative: in the future), for local hints; it is never in a response."""
     if timestamp < now - tolerance_s:
         raise TimestampOutOfToleranceError(
-            f"timestamp is older than the {tolerance_s} s tolerance", direction="past"
+            f"timestamp is older than the {tolerance_s} s tolerance",
+            direction="past",
+            age_s=now - timestamp,
         )
     if timestamp > now + tolerance_s:
         raise TimestampOutOfToleranceError(
-            f"timestamp is more than {tolerance_s} s in the future", direction="future"
+            f"timestamp is more than {tolerance_s} s in the future",
+            direction="future",
+            age_s=now - timestamp,
         )
 
 

@@ -9,6 +9,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Final
 
 from webhook_to_track.registry import compile_source
+from webhook_to_track.rules.compiler import label_rules
 from webhook_to_track.rules.problems import Problems, pointer
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def _deepest(error: ValidationError) -> ValidationError:
 def schema_problems(name: str, document: Any) -> Problems:
     """Every place the document breaks the editor JSON Schema, each with its JSON pointer."""
     problems = Problems(f"{name}.json")
+    label_rules(document, problems)
     errors = source_schema_validator().iter_errors(document)
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         deepest = _deepest(error)
@@ -77,7 +79,8 @@ def _related(a: str, b: str) -> bool:
 
 
 def check_source_document(name: str, document: Any) -> list[str]:
-    """All problems of a source document, as ``<name>.json: <pointer>: <message>`` lines.
+    """All problems of a source document, as ``<name>.json: <pointer>: <message>`` lines
+    (``<name>.json: rule "<id>" (<pointer>): <message>`` inside a rule).
 
     The compiler's problems come first, in document order; then the JSON Schema's, except
     where the compiler already reported the same place, a place inside it, or one around it.

@@ -754,7 +754,8 @@ def test_compile_errors_carry_a_json_pointer(document, expected):
 
     compile_ruleset(document, problems)
 
-    assert any(item.startswith(f"t.json: {expected}") for item in problems.items), problems.items
+    found = [f"{w}: {m}" for w, m in zip(problems.pointers, problems.messages, strict=True)]
+    assert any(line.startswith(expected) for line in found), problems.items
 
 
 def test_all_problems_are_reported_at_once():
@@ -777,13 +778,16 @@ def test_all_problems_are_reported_at_once():
     compile_ruleset(document, problems)
 
     assert problems.items == [
-        "t.json: /rules/0/match/type: expected a non-empty list of alternatives (OR); wrap a"
-        " single value in [ ]",
-        't.json: /rules/0/events/0/event_name: looks like a template; write {"template": "..."}'
-        " explicitly",
-        "t.json: /rules/1/match/t/0: unknown operator 'prefx' (did you mean 'prefix'?)",
-        "t.json: /rules/1/events/0/user_id/paht: unknown key 'paht' (did you mean 'path'?)",
-        "t.json: /rules/1/events/0/user_id: name exactly one of path, template or literal",
+        't.json: rule "a" (/rules/0/match/type): expected a non-empty list of alternatives'
+        " (OR); wrap a single value in [ ]",
+        't.json: rule "a" (/rules/0/events/0/event_name): looks like a template; write'
+        ' {"template": "..."} explicitly',
+        "t.json: rule \"b\" (/rules/1/match/t/0): unknown operator 'prefx' (did you mean"
+        " 'prefix'?)",
+        "t.json: rule \"b\" (/rules/1/events/0/user_id/paht): unknown key 'paht' (did you mean"
+        " 'path'?)",
+        't.json: rule "b" (/rules/1/events/0/user_id): name exactly one of path, template or'
+        " literal",
     ]
 
 

@@ -76,18 +76,21 @@ def test_finite_names_are_listed(document, names):
     [
         (
             rules_with({"path": "type"}),
-            "rules.json: /rules/0/events/0/event_name: cannot list its names: reads 'type', which"
+            'rules.json: rule "r" (/rules/0/events/0/event_name):'
+            " cannot list its names: reads 'type', which"
             " neither match nor when limits to exact values; add a map table or exact match"
             " values to list it",
         ),
         (
             rules_with({"template": "x_{{type}}"}, {"type": [{"prefix": "a"}]}),
-            "rules.json: /rules/0/events/0/event_name: cannot list its names: template placeholder"
+            'rules.json: rule "r" (/rules/0/events/0/event_name):'
+            " cannot list its names: template placeholder"
             " {{type}} is free payload text (neither match nor when limits it to exact values)",
         ),
         (
             rules_with({"template": "x_{{type}}"}, {"$or": [{"type": ["a"]}, {"type": ["b"]}]}),
-            "rules.json: /rules/0/events/0/event_name: cannot list its names: template placeholder"
+            'rules.json: rule "r" (/rules/0/events/0/event_name):'
+            " cannot list its names: template placeholder"
             " {{type}} is free payload text (neither match nor when limits it to exact values)",
         ),
         (
@@ -98,7 +101,8 @@ def test_finite_names_are_listed(document, names):
                 },
                 {"amount": [100]},
             ),
-            "rules.json: /rules/0/events/0/event_name: cannot list its names: transform"
+            'rules.json: rule "r" (/rules/0/events/0/event_name):'
+            " cannot list its names: transform"
             " 'cents_to_amount' reads the payload",
         ),
     ],
@@ -140,7 +144,8 @@ def test_a_hubspot_like_batch_lists_what_it_can_and_points_at_the_rest():
     assert event_names(document, "hubspot.json") == (
         ["crm_contact_created", "crm_deal_changed", "crm_ticket_changed"],
         [
-            "hubspot.json: /rules/1/events/1/event_name: cannot list its names: template"
+            'hubspot.json: rule "hubspot.batch" (/rules/1/events/1/event_name): cannot list'
+            " its names: template"
             " placeholder {{@.propertyValue}} is free payload text (neither match nor when limits"
             " it to exact values)"
         ],
@@ -160,8 +165,8 @@ def test_compile_problems_of_a_document_are_included():
 
     assert names == ["ok"]
     assert problems == [
-        "rules.json: /rules/0/match/type: expected a non-empty list of alternatives (OR); wrap a"
-        " single value in [ ]"
+        'rules.json: rule "r" (/rules/0/match/type): expected a non-empty list of alternatives'
+        " (OR); wrap a single value in [ ]"
     ]
 
 

@@ -242,7 +242,7 @@ def test_timestamps_are_written_as_senders_write_them(unit, text):
     assert parse_timestamp(text, unit) == NOW
 
 
-def test_check_timestamp_is_inclusive_at_the_edge_and_names_the_direction():
+def test_check_timestamp_is_inclusive_at_the_edge_and_names_the_direction_and_age():
     check_timestamp(NOW - 300, NOW, 300)
     check_timestamp(NOW + 300, NOW, 300)
     with pytest.raises(TimestampOutOfToleranceError) as past:
@@ -250,8 +250,8 @@ def test_check_timestamp_is_inclusive_at_the_edge_and_names_the_direction():
     with pytest.raises(TimestampOutOfToleranceError) as future:
         check_timestamp(NOW + 300.001, NOW, 300)
     assert (past.value.details, future.value.details) == (
-        {"direction": "past"},
-        {"direction": "future"},
+        {"direction": "past", "age_s": pytest.approx(300.001)},
+        {"direction": "future", "age_s": pytest.approx(-300.001)},
     )
 
 
