@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,9 @@ def refresh(
     capsys.readouterr()
     argv = ["events", "--events-dir", str(events_dir), "--env-file", str(env_file), *options]
     assert main(argv) == 0
-    return [line for line in capsys.readouterr().out.splitlines() if not line.startswith("{")]
+    lines = capsys.readouterr().out.splitlines()
+    assert not [line for line in lines if line.startswith("{")], "a log line reached stdout"
+    return lines
 
 
 def summary(lines: list[str]) -> str:
@@ -86,8 +90,11 @@ def test_the_committed_samples_are_all_kept(tmp_path, capsys):
 
     lines = refresh(copy, capsys, options=[])
 
-    assert summary(lines).startswith("0 rewritten, ")
-    assert summary(lines).endswith(", 0 removed")
+    assert summary(lines).startswith("0 rewritten, "), "a committed sample is stale: make events"
+    assert summary(lines).endswith(", 0 removed"), (
+        "a committed sample's source or payload is gone (sources remove NAME deletes all of"
+        f" a source): {lines}"
+    )
     assert snapshot(copy) == before
 
 
@@ -230,3 +237,19 @@ def test_a_forwarder_sample_whose_payload_is_gone_is_removed(events_dir, capsys)
     refresh(events_dir, capsys)
 
     assert not (events_dir / "forwarder" / "stripe-invoice.paid.json").exists()
+
+
+def test_its_stdout_carries_only_what_it_prints(events_dir):
+    # The Logger writes to the process's real stdout, which capsys does not see: a subprocess
+    env_file = events_dir.parent / "env.json"
+    argv = ["events", "--all", "--events-dir", str(events_dir), "--env-file", str(env_file)]
+    done = subprocess.run(
+        [sys.executable, "-m", "webhook_to_track", *argv, *VEHICLE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    assert "rewritten" in done.stdout
+    assert not [line for line in done.stdout.splitlines() if line.startswith("{")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -237,6 +238,7 @@ def queued_messages(
 
     from webhook_to_track.ingest.delivery import open_delivery
     from webhook_to_track.ingest.process import process_delivery
+    from webhook_to_track.local.runtime import QUIET_LEVEL, local_logs
     from webhook_to_track.request import parse_request
 
     event = make_apigw_event(
@@ -248,13 +250,14 @@ def queued_messages(
     )
     delivery = open_delivery(parse_request(event, max_body_bytes=len(body) + 1), source)
     queue = _Collected()
-    process_delivery(
-        delivery=delivery.key,
-        payload=delivery.payload,
-        rules=source.rules,
-        queue=queue,
-        headers=delivery.headers,
-    )
+    with local_logs(QUIET_LEVEL, sys.stderr):  # a command's stdout carries only what it prints
+        process_delivery(
+            delivery=delivery.key,
+            payload=delivery.payload,
+            rules=source.rules,
+            queue=queue,
+            headers=delivery.headers,
+        )
     return [replace(call, received_at=received_at).to_json() for call in queue.calls]
 
 
