@@ -171,6 +171,10 @@ class AwsErrors:
     def __exit__(self, kind: object, exc: BaseException | None, traceback: object) -> None:
         from botocore.exceptions import BotoCoreError, ClientError, NoRegionError
 
+        from webhook_to_track.local.stack import StackError
+
+        if isinstance(exc, StackError):  # e.g. records that stayed unread after every retry
+            raise CommandError(str(exc)) from None
         if isinstance(exc, NoRegionError):
             raise CommandError("no AWS region: pass --region or set AWS_REGION") from None
         if isinstance(exc, ClientError):

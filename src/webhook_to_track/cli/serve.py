@@ -254,7 +254,7 @@ def banner(
         f"  {me} dlq list --endpoint-url {endpoint} --queue-url {runtime.queue_url}"
         f" --dlq-url {runtime.dlq_url}",
         f"  {me} deliveries show SOURCE DELIVERY_ID --endpoint-url {endpoint}"
-        f" --table {runtime.table} --dlq-url {runtime.dlq_url}",
+        f" --table {runtime.table} --queue-url {runtime.queue_url} --dlq-url {runtime.dlq_url}",
         "Send it a delivery:",
         f'  eval "$({me} {shlex.join(sign)})"',
         f"  stripe listen --forward-to {shown}:{port}/webhooks/stripe"

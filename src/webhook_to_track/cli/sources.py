@@ -18,6 +18,7 @@ from webhook_to_track.cli.common import (
     sync_env_secrets,
     table,
 )
+from webhook_to_track.local.files import replace_text
 from webhook_to_track.local.golden import FIXTURES_DIR, GOLDEN_COMMAND, golden_rule_ids
 from webhook_to_track.local.scaffold import (
     CASE,
@@ -61,8 +62,7 @@ def _sign_samples(scaffold: Scaffold, layout: Layout) -> list[Path]:
     for file, secret in ((f"{CASE}.json", scaffold.secret), (BAD_SIGNATURE_EVENT, BAD_SIGNING_KEY)):
         event = signed_event(source, scaffold.payload, secret, now, scaffold.headers)
         path = layout.events_dir / scaffold.name / file
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n", "utf-8")
+        replace_text(path, json.dumps(event, indent=2, ensure_ascii=False) + "\n")
         written.append(path)
     return written
 
@@ -81,9 +81,9 @@ def command_sources_new(args: argparse.Namespace) -> int:
             note = f" (a random local test secret under sources.{scaffold.name})"
             note = " (kept the local test secret on file)" if known else note
         print(f"wrote {_shown(path)}{note}")
-    sync_env_secrets(args)
     for path in _sign_samples(scaffold, layout):
         print(f"wrote {_shown(path)} (signed now)")
+    sync_env_secrets(args)  # last: a broken env.json leaves the scaffold whole, and says so
     _print_next_steps(scaffold, layout)
     return 0
 

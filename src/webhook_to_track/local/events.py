@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from webhook_to_track.local.files import replace_text
 from webhook_to_track.request import lowercase_headers
 
 if TYPE_CHECKING:
@@ -146,8 +147,7 @@ def write_json_if_changed(path: Path, document: Any, changes: SampleChanges) -> 
     if path.exists() and path.read_text("utf-8") == text:
         changes.unchanged.append(path)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, "utf-8")
+    replace_text(path, text)
     changes.rewritten.append(path)
 
 

@@ -242,9 +242,6 @@ class LocalRuntime:
                 self.endpoint_url, queues = stack.enter_context(
                     served_aws(self._template, LOCAL_TABLE, LOCAL_PREFIX, self._aws_server)
                 )
-                stack.enter_context(
-                    patched_environ({**FAKE_CREDENTIALS, ENDPOINT_VARIABLE: self.endpoint_url})
-                )
             self.queue_url, self.dlq_url = queues.queue_url, queues.dlq_url
             stack.enter_context(
                 patched_environ(
@@ -307,7 +304,7 @@ class LocalRuntime:
 
         client = self._client()
         drained = Drained()
-        parked_before = _count(client, self.dlq_url, "ApproximateNumberOfMessages")
+        parked_before = _count(client, self.dlq_url)
         deadline = time.monotonic() + max_seconds
         with self._handler_output():
             from webhook_to_track.queue.consumer import lambda_handler
@@ -325,16 +322,19 @@ class LocalRuntime:
                 drained.messages.extend(json.loads(r["body"]) for r in event["Records"])
                 drained.requests.extend(response.get("dryRun", []))
                 drained.failed += len(response.get("batchItemFailures", []))
-        if drained.rounds:
-            parked_after = _count(client, self.dlq_url, "ApproximateNumberOfMessages")
-            drained.parked = max(0, parked_after - parked_before)
-        drained.waiting = _count(client, self.queue_url, "ApproximateNumberOfMessagesNotVisible")
+        # SQS itself may move a call to the DLQ (maxReceiveCount) during a receive that
+        # returns nothing: count the DLQ after every drain, visible or not.
+        drained.parked = max(0, _count(client, self.dlq_url) - parked_before)
+        drained.waiting = _count(client, self.queue_url)  # also what a cut-short drain left
         return drained
 
 
-def _count(client: Any, queue_url: str, attribute: str) -> int:
-    answer = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[attribute])
-    return int(answer.get("Attributes", {}).get(attribute, 0))
+def _count(client: Any, queue_url: str) -> int:
+    """The messages in a queue, visible or not (another terminal's dlq list hides them)."""
+    attributes = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    answer = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=attributes)
+    found = answer.get("Attributes", {})
+    return sum(int(found.get(name, 0)) for name in attributes)
 
 
 @contextlib.contextmanager

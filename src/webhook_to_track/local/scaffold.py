@@ -443,6 +443,7 @@ def remove_source(name: str, layout: Layout) -> list[Path]:
         ScaffoldError: there is nothing of that name to remove.
         LocalSecretsError: the local secrets file is missing or invalid.
     """
+    document = read_local_secrets(layout.secrets_file)  # before anything is deleted
     removed: list[Path] = []
     source_file = layout.source_file(name)
     if source_file.exists():
@@ -457,7 +458,6 @@ def remove_source(name: str, layout: Layout) -> list[Path]:
         if source == name and sample.exists():
             sample.unlink()
             removed.append(sample)
-    document = read_local_secrets(layout.secrets_file)
     sources = dict(document.get("sources", {}))
     if sources.pop(name, None) is not None:
         write_local_secrets(layout.secrets_file, {**document, "sources": sources})

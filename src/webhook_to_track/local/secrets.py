@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from webhook_to_track.errors import ConfigurationError
+from webhook_to_track.local.files import replace_text
 from webhook_to_track.signing_keys import SecretsDocument, parse_secrets_document
 
 LOCAL_SECRETS_FILE: Final = "events/local-secrets.json"
@@ -67,8 +68,7 @@ def write_local_secrets(path: Path, document: dict[str, Any]) -> None:
         lines.append('  "sources": {\n' + ",\n".join(entries) + "\n  }")
     else:
         lines.append('  "sources": {}')
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("{\n" + "\n".join(lines) + "\n}\n", "utf-8")
+    replace_text(path, "{\n" + "\n".join(lines) + "\n}\n")
 
 
 def secrets_json(document: dict[str, Any]) -> str:
@@ -99,7 +99,10 @@ def env_json_differences(secrets_file: Path, env_file: Path) -> list[str]:
         ValueError: env.json is not JSON.
     """
     expected = expected_env_secrets(read_local_secrets(secrets_file))
-    env_json = json.loads(env_file.read_text("utf-8"))
+    return _differences(expected, json.loads(env_file.read_text("utf-8")))
+
+
+def _differences(expected: dict[str, str], env_json: dict[str, Any]) -> list[str]:
     return [
         function_id
         for function_id, value in expected.items()
@@ -117,12 +120,12 @@ def sync_env_json(secrets_file: Path, env_file: Path) -> bool:
     """
     if not env_file.exists():
         return False
-    changed = env_json_differences(secrets_file, env_file)
-    if not changed:
-        return False
     expected = expected_env_secrets(read_local_secrets(secrets_file))
     env_json = json.loads(env_file.read_text("utf-8"))
+    changed = _differences(expected, env_json)
+    if not changed:
+        return False
     for function_id in changed:
         env_json[function_id]["SECRETS_JSON"] = expected[function_id]
-    env_file.write_text(json.dumps(env_json, indent=2) + "\n", "utf-8")
+    replace_text(env_file, json.dumps(env_json, indent=2) + "\n")
     return True

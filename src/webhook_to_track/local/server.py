@@ -287,7 +287,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             status, headers = 500, {"content-type": "application/json"}
             answer = error_body("internal_error", "the local function failed; see the log")
             print(f"webhook-to-track serve: the handler failed: {exc}", file=sys.stderr)
-        self._respond(status, headers, answer)
+        try:
+            self._respond(status, headers, answer)
+        except OSError:  # the caller is gone; what was queued is forwarded all the same
+            self.close_connection = True
         exchange = Exchange(
             time.time(),
             self.command,
@@ -364,7 +367,7 @@ class LocalServer(http.server.HTTPServer):
         """Between requests: drain the calls whose retry is due, as the event source would."""
         if self._waiting and self._clock() >= self._next_retry:
             drained, _ = self._drain()
-            if drained is not None and drained.messages:
+            if drained is not None and (drained.messages or drained.parked):
                 self.listener.retried(drained)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
