@@ -151,6 +151,21 @@ def function_environments(args: argparse.Namespace) -> tuple[dict[str, Any], dic
     return template, environment
 
 
+def runtime_environment(
+    args: argparse.Namespace, forward_mode: str
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """(template, the environment ``invoke`` and ``serve`` run both functions with): env.json's,
+    idempotency on (env.json turns it off for sam local only), the forward mode, --sources-dir.
+    The caller applies ``--env`` last."""
+    from webhook_to_track.settings import FORWARD_MODE, IDEMPOTENCY_DISABLED, SOURCES_DIR
+
+    template, environment = function_environments(args)
+    environment.update({IDEMPOTENCY_DISABLED: "false", FORWARD_MODE: forward_mode})
+    if args.sources_dir:
+        environment[SOURCES_DIR] = args.sources_dir
+    return template, environment
+
+
 def sources_dir_of(args: argparse.Namespace) -> Path | None:
     return Path(args.sources_dir) if args.sources_dir else None
 

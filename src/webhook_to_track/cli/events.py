@@ -26,13 +26,12 @@ from webhook_to_track.local.events import (
     signed_at,
     write_json_if_changed,
 )
+from webhook_to_track.local.golden import NOT_SOURCES
 from webhook_to_track.registry import Registry, Source
 from webhook_to_track.settings import NO_TIMESTAMP_LIMIT
 
 BAD_SIGNING_KEY: Final = "whsec_not_the_configured_secret"
 BAD_SIGNATURE_EVENT: Final = "bad-signature.json"
-NOT_SOURCES: Final = frozenset({"payloads", "forwarder"})
-"""folders of events/ that hold no source's samples"""
 
 
 def command_events(args: argparse.Namespace) -> int:
@@ -52,18 +51,33 @@ def command_events(args: argparse.Namespace) -> int:
             skipped.add(payload_dir.name)
             continue
         secret = signing_secret(environment, source.name)
-        for path, payload, key in _samples(events_dir, source, payload_dir, secret):
-            body, extra = read_payload(payload)
-            if not args.all and _still_right(path, source, (body, extra), key, secret):
-                changes.unchanged.append(path)
-            else:
-                write_json_if_changed(path, signed_event(source, body, key, now, extra), changes)
+        sign_samples(events_dir, source, secret, now, changes, everything=args.all)
     _remove_orphans(events_dir, skipped, changes)
     from webhook_to_track.local.events import write_forwarder_samples
 
     write_forwarder_samples(events_dir, registry, changes)
     _report(events_dir, registry, changes)
     return 0
+
+
+def sign_samples(
+    events_dir: Path,
+    source: Source,
+    secret: str,
+    now: int,
+    changes: SampleChanges,
+    *,
+    everything: bool = False,
+) -> None:
+    """Sign events/payloads/<source>/* into events/<source>/ (and its bad-signature sample);
+    unless ``everything``, a sample that is still right is kept as it is."""
+    payload_dir = events_dir / "payloads" / source.name
+    for path, payload, key in _samples(events_dir, source, payload_dir, secret):
+        body, extra = read_payload(payload)
+        if not everything and _still_right(path, source, (body, extra), key, secret):
+            changes.unchanged.append(path)
+        else:
+            write_json_if_changed(path, signed_event(source, body, key, now, extra), changes)
 
 
 def _samples(

@@ -12,10 +12,10 @@ from typing import IO, Any
 
 from webhook_to_track.cli.common import (
     CommandError,
-    function_environments,
     pair,
     read_json,
     registry_of,
+    runtime_environment,
     signing_secret,
     source_named,
 )
@@ -78,20 +78,12 @@ def _print_run(response: dict[str, Any], drained: Drained, sent: bool) -> None:
 
 
 def command_invoke(args: argparse.Namespace) -> int:
-    template, environment = function_environments(args)
+    template, environment = runtime_environment(args, "send" if args.send else "dry-run")
     event = read_json(Path(args.event))
     if not isinstance(event, dict):
         raise CommandError(f"{args.event}: an API Gateway event is a JSON object")
     if args.fresh:
         event = _refresh(event, registry_of(args), lambda name: signing_secret(environment, name))
-    environment.update(
-        {
-            "POWERTOOLS_IDEMPOTENCY_DISABLED": "false",  # env.json disables it for sam local only
-            "FORWARD_MODE": "send" if args.send else "dry-run",
-        }
-    )
-    if args.sources_dir:
-        environment["SOURCES_DIR"] = args.sources_dir
     environment.update(pair(item, "--env") for item in args.env)
     response, drained = _run_locally(event, environment, template, args.verbose)
     if args.json:

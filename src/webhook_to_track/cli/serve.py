@@ -20,10 +20,10 @@ from urllib.parse import urlsplit
 
 from webhook_to_track.cli.common import (
     CommandError,
-    function_environments,
     pair,
     plural,
     registry_of,
+    runtime_environment,
     source_named,
 )
 from webhook_to_track.cli.invoke import print_request
@@ -194,17 +194,9 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def _environment(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, str]]:
-    template, environment = function_environments(args)
-    environment.update(
-        {
-            "POWERTOOLS_IDEMPOTENCY_DISABLED": "false",  # env.json disables it for sam local only
-            "FORWARD_MODE": _mode(args),
-        }
-    )
+    template, environment = runtime_environment(args, _mode(args))
     if args.userpilot_url:
         environment["USERPILOT_HOST"] = args.userpilot_url
-    if args.sources_dir:
-        environment["SOURCES_DIR"] = args.sources_dir
     # Live senders sign as they send: their timestamps are checked as the deployed function
     # checks them. env.json's override is for replaying old samples (sam local, invoke).
     environment.pop(LOCAL_SIGNATURE_TOLERANCE_S, None)

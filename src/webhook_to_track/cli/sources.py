@@ -4,7 +4,6 @@ everything that belongs to it."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,9 @@ from webhook_to_track.cli.common import (
     plural,
     registry_of,
     secrets_file_of,
-    signed_event,
     sync_env_secrets,
     table,
 )
-from webhook_to_track.local.files import replace_text
 from webhook_to_track.local.golden import FIXTURES_DIR, GOLDEN_COMMAND, golden_rule_ids
 from webhook_to_track.local.scaffold import (
     CASE,
@@ -55,16 +52,15 @@ def _shown(path: Path) -> str:
 
 def _sign_samples(scaffold: Scaffold, layout: Layout) -> list[Path]:
     """events/<name>/<case>.json signed now, and a bad-signature.json, as `events` writes."""
-    from webhook_to_track.cli.events import BAD_SIGNATURE_EVENT, BAD_SIGNING_KEY
+    from webhook_to_track.cli.events import sign_samples
+    from webhook_to_track.local.events import SampleChanges
 
-    source, now = compiled(scaffold), int(time.time())
-    written = []
-    for file, secret in ((f"{CASE}.json", scaffold.secret), (BAD_SIGNATURE_EVENT, BAD_SIGNING_KEY)):
-        event = signed_event(source, scaffold.payload, secret, now, scaffold.headers)
-        path = layout.events_dir / scaffold.name / file
-        replace_text(path, json.dumps(event, indent=2, ensure_ascii=False) + "\n")
-        written.append(path)
-    return written
+    changes = SampleChanges()
+    source = compiled(scaffold)
+    sign_samples(
+        layout.events_dir, source, scaffold.secret, int(time.time()), changes, everything=True
+    )
+    return list(changes.rewritten)
 
 
 def command_sources_new(args: argparse.Namespace) -> int:
