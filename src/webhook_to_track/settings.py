@@ -115,6 +115,12 @@ class Settings:
         if queue_url is None and running_in_aws_lambda(environ):
             reader.problems.append(f"{FORWARD_QUEUE_URL} is required (the forward queue's URL)")
         idempotency_disabled = reader.get(IDEMPOTENCY_DISABLED, _bool, False)
+        if idempotency_disabled and running_in_aws_lambda(environ):
+            # Without the records every sender retry and SQS redelivery is sent again.
+            reader.problems.append(
+                f"{IDEMPOTENCY_DISABLED}=true turns deduplication off: for sam local only,"
+                " never in AWS"
+            )
         table = reader.get(IDEMPOTENCY_TABLE, _text, None)
         if table is None and not idempotency_disabled:
             reader.problems.append(f"{IDEMPOTENCY_TABLE} is required (the DynamoDB table name)")

@@ -124,6 +124,34 @@ def test_table_not_needed_when_idempotency_is_disabled():
     assert settings.idempotency_table is None
 
 
+def test_idempotency_cannot_be_disabled_in_a_deployed_lambda():
+    environ = {
+        **BASE,
+        "FORWARD_QUEUE_URL": "q",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "POWERTOOLS_IDEMPOTENCY_DISABLED": "true",
+    }
+
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_env(environ)
+
+    assert raised.value.problems == [
+        "POWERTOOLS_IDEMPOTENCY_DISABLED=true turns deduplication off: for sam local only,"
+        " never in AWS"
+    ]
+
+
+def test_idempotency_can_be_disabled_under_sam_local():
+    environ = {
+        "SECRETS_NAME": "s",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_SAM_LOCAL": "true",
+        "POWERTOOLS_IDEMPOTENCY_DISABLED": "true",
+    }
+
+    assert Settings.from_env(environ).idempotency_disabled is True
+
+
 def test_local_secrets_json_replaces_the_secret_name():
     settings = Settings.from_env({"IDEMPOTENCY_TABLE": "t", "SECRETS_JSON": '{"a": 1}'})
 
