@@ -33,8 +33,7 @@ from webhook_to_track.local.stack import (
     DLQ_OUTPUT,
     QUEUE_OUTPUT,
     StackError,
-    stack_name_from_samconfig,
-    stack_outputs,
+    named_stack_outputs,
 )
 from webhook_to_track.queue.replay import DEFAULT_LIMIT, DeadLetter, list_dead_letters
 from webhook_to_track.settings import CALL_WINDOW_DEFAULT_S, SEVEN_DAYS
@@ -116,14 +115,10 @@ def resolve_location(
                 "letters), or --stack"
             )
         return Location(table, queue_url, dlq_url)
-    name = stack or stack_name_from_samconfig(samconfig, config_env)
-    if not name:
-        raise StackError(
-            f"no stack name: pass --stack, set stack_name in {samconfig} "
-            f"[{config_env}.global.parameters], or give --table (and --dlq-url)"
-        )
-    found = stack_outputs(cloudformation(), name)
-    outputs = found.outputs
+    found = named_stack_outputs(
+        stack, cloudformation, samconfig, config_env, otherwise="--table (and --dlq-url)"
+    )
+    name, outputs = found.name, found.outputs
     table = table or outputs.get(TABLE_OUTPUT)
     if not table:
         raise StackError(

@@ -126,6 +126,29 @@ def stack_outputs(cloudformation: Any, stack: str) -> StackOutputs:
     return StackOutputs(stack, str(found.get("StackStatus", "?")), outputs)
 
 
+def named_stack_outputs(
+    stack: str | None,
+    cloudformation: Callable[[], Any],
+    samconfig: Path,
+    config_env: str,
+    *,
+    otherwise: str,
+) -> StackOutputs:
+    """The outputs of ``stack``, or of samconfig's stack for ``config_env``.
+
+    Raises:
+        StackError: no stack name anywhere (``otherwise`` says what to give instead), or no
+            such stack.
+    """
+    name = stack or stack_name_from_samconfig(samconfig, config_env)
+    if not name:
+        raise StackError(
+            f"no stack name: pass --stack, set stack_name in {samconfig} "
+            f"[{config_env}.global.parameters], or give {otherwise}"
+        )
+    return stack_outputs(cloudformation(), name)
+
+
 def resolve_queues(
     *,
     queue_url: str | None,
@@ -147,14 +170,10 @@ def resolve_queues(
         if stack:
             raise StackError("give either --stack or the queue URLs, not both")
         return ForwardQueues(queue_url, dlq_url)
-    name = stack or stack_name_from_samconfig(samconfig, config_env)
-    if not name:
-        raise StackError(
-            f"no stack name: pass --stack, set stack_name in {samconfig} "
-            f"[{config_env}.global.parameters], or give --queue-url and --dlq-url"
-        )
-    found = stack_outputs(cloudformation(), name)
-    outputs = found.outputs
+    found = named_stack_outputs(
+        stack, cloudformation, samconfig, config_env, otherwise="--queue-url and --dlq-url"
+    )
+    name, outputs = found.name, found.outputs
     absent = [key for key in (QUEUE_OUTPUT, DLQ_OUTPUT) if not outputs.get(key)]
     if absent:
         raise StackError(
